@@ -1,0 +1,160 @@
+"""The data: the converter in data/build_mnist.py and the notebook's checked loader."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "mnist"
+sys.path.insert(0, str(ROOT / "data"))
+import build_mnist  # noqa: E402
+
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None) -> None:
+    magic = magic if magic is not None else build_mnist.MAGIC[array.ndim]
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_source(folder: Path, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A miniature MNIST in IDX format with a matching SHA256SUMS file."""
+    arrays = {
+        "x_train": rng.integers(0, 256, (7, 28, 28)),
+        "y_train": rng.integers(0, 10, 7),
+        "x_test": rng.integers(0, 256, (3, 28, 28)),
+        "y_test": rng.integers(0, 10, 3),
+    }
+    for key, name in build_mnist.FILES.items():
+        write_idx(folder / name, arrays[key])
+    write_sums(folder)
+    return arrays
+
+
+def write_sums(folder: Path) -> None:
+    lines = [f"{build_mnist.sha256_of(folder / name)}  {name}" for name in build_mnist.FILES.values()]
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def test_build_converts_idx_to_keras_layout(tmp_path: Path) -> None:
+    arrays = make_source(tmp_path, np.random.default_rng(0))
+    out = tmp_path / "mnist.npz"
+    digest = build_mnist.build(tmp_path, out)
+    assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
+    with np.load(out) as data:
+        assert sorted(data.files) == ["x_test", "x_train", "y_test", "y_train"]
+        for key, expected in arrays.items():
+            assert data[key].dtype == np.uint8
+            np.testing.assert_array_equal(data[key], expected)
+
+
+def test_build_is_reproducible(tmp_path: Path) -> None:
+    make_source(tmp_path, np.random.default_rng(1))
+    first = build_mnist.build(tmp_path, tmp_path / "a.npz")
+    second = build_mnist.build(tmp_path, tmp_path / "b.npz")
+    assert first == second
+
+
+def test_build_refuses_a_file_that_fails_its_checksum(tmp_path: Path) -> None:
+    make_source(tmp_path, np.random.default_rng(2))
+    labels = tmp_path / build_mnist.FILES["y_test"]
+    labels.write_bytes(labels.read_bytes()[:-5])
+    with pytest.raises(ValueError, match=r"checksum mismatch.*t10k-labels"):
+        build_mnist.build(tmp_path, tmp_path / "mnist.npz")
+
+
+def test_build_refuses_a_missing_file(tmp_path: Path) -> None:
+    make_source(tmp_path, np.random.default_rng(3))
+    (tmp_path / build_mnist.FILES["x_train"]).unlink()
+    with pytest.raises(FileNotFoundError, match="train-images"):
+        build_mnist.build(tmp_path, tmp_path / "mnist.npz")
+
+
+@pytest.mark.parametrize(
+    ("magic", "shape", "message"),
+    [(0x00000801, (2, 28, 28), "magic number"), (0x00000803, (5, 28, 28), "header says")],
+)
+def test_read_idx_rejects_a_bad_header(tmp_path: Path, magic: int, shape: tuple, message: str) -> None:
+    path = tmp_path / "images.gz"
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + bytes(2 * 28 * 28))
+    with pytest.raises(ValueError, match=message):
+        build_mnist.read_idx(path, 3)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout")
+def test_committed_npz_is_what_the_original_files_give(tmp_path: Path) -> None:
+    digest = build_mnist.build(SHARED, tmp_path / "mnist.npz")
+    assert digest == build_mnist.sha256_of(ROOT / "data" / "mnist.npz")
+
+
+def test_data_readme_states_the_checksum_of_the_committed_file() -> None:
+    digest = build_mnist.sha256_of(ROOT / "data" / "mnist.npz")
+    assert digest in (ROOT / "data" / "README.md").read_text()
+
+
+def test_notebook_loads_mnist_with_the_right_shapes_and_counts(notebook_functions: dict) -> None:
+    (x_train, y_train), (x_test, y_test) = notebook_functions["load_mnist"](ROOT / "data" / "mnist.npz")
+    assert (x_train.shape, x_train.dtype) == ((60000, 28, 28), np.uint8)
+    assert (y_train.shape, y_train.dtype) == ((60000,), np.uint8)
+    assert (x_test.shape, x_test.dtype) == ((10000, 28, 28), np.uint8)
+    assert (y_test.shape, y_test.dtype) == ((10000,), np.uint8)
+    assert np.bincount(y_train).tolist() == TRAIN_COUNTS
+    assert np.bincount(y_test).tolist() == TEST_COUNTS
+    assert abs(x_train.mean() / 255 - 0.1307) < 1e-4
+
+
+def test_notebook_refuses_a_corrupted_file(notebook_functions: dict, tmp_path: Path) -> None:
+    corrupted = tmp_path / "mnist.npz"
+    data = bytearray((ROOT / "data" / "mnist.npz").read_bytes())
+    data[5000] ^= 0xFF
+    corrupted.write_bytes(bytes(data))
+    actual = hashlib.sha256(bytes(data)).hexdigest()
+    expected = notebook_functions["MNIST_SHA256"]
+    with pytest.raises(ValueError, match="failed its checksum") as caught:
+        notebook_functions["load_mnist"](corrupted)
+    assert str(corrupted) in str(caught.value)
+    assert expected in str(caught.value) and actual in str(caught.value)
+
+
+def test_notebook_refuses_a_truncated_file(notebook_functions: dict, tmp_path: Path) -> None:
+    truncated = tmp_path / "mnist.npz"
+    with open(ROOT / "data" / "mnist.npz", "rb") as source, open(truncated, "wb") as target:
+        shutil.copyfileobj(source, target)
+        target.truncate(1_000_000)
+    with pytest.raises(ValueError, match="failed its checksum"):
+        notebook_functions["load_mnist"](truncated)
+
+
+def test_notebook_downloads_when_there_is_no_local_copy(
+    notebook_functions: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    keras = notebook_functions["keras"]
+    fake = ((np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)),) * 2
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
+    assert notebook_functions["load_mnist"](tmp_path / "absent.npz") == fake
+    assert "downloading MNIST" in capsys.readouterr().out
+
+
+def test_notebook_explains_a_failed_download(
+    notebook_functions: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keras = notebook_functions["keras"]
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(RuntimeError, match=r"absent\.npz is missing.*no network.*build_mnist\.py"):
+        notebook_functions["load_mnist"](tmp_path / "absent.npz")
