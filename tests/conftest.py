@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
 
 os.environ["MNIST_QUICK"] = "1"
-os.environ.setdefault("MNIST_OUTPUT_ROOT", tempfile.mkdtemp(prefix="mnist-nbval-"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if "MNIST_OUTPUT_ROOT" not in os.environ:
+    _scratch = tempfile.TemporaryDirectory(prefix="mnist-nbval-")  # removed when pytest exits
+    os.environ["MNIST_OUTPUT_ROOT"] = _scratch.name
 
 
 def run_tagged_cells(*tags: str) -> dict:

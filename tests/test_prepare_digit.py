@@ -94,6 +94,19 @@ def test_reads_files_of_every_sample(notebook_functions: dict) -> None:
         assert max(ink_box(result)) <= 20
 
 
+def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -> None:
+    """MNIST digits were made this way already, so preparing one again must not invert or scramble it.
+
+    It does not come back identical: the Otsu mask leaves out the faintest edge pixels, so the cropped
+    digit is scaled up a little. A wrong polarity or placement would give a correlation near or below 0.
+    """
+    with np.load(ROOT / "data" / "mnist.npz") as data:
+        digits = data["x_test"][:50]
+    prepare = notebook_functions["prepare_digit"]
+    correlations = [np.corrcoef(prepare(d).ravel(), d.ravel().astype(np.float32))[0, 1] for d in digits]
+    assert np.mean(correlations) > 0.7 and min(correlations) > 0.4
+
+
 def test_float_input_in_unit_range(notebook_functions: dict) -> None:
     prepare = notebook_functions["prepare_digit"]
     gray = draw("8")
