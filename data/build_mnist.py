@@ -6,9 +6,13 @@ Usage (from the repository root)::
     python data/build_mnist.py --source DIR --out data/mnist.npz
 
 The four ``*-ubyte.gz`` files are checked against the ``SHA256SUMS`` file that
-sits beside them before anything is read. The result uses the layout of Keras's
-own ``mnist.npz`` (``x_train``, ``y_train``, ``x_test``, ``y_test``, all uint8)
-and is byte-for-byte reproducible: rebuilding gives the same SHA-256.
+sits beside them before anything is read, and their uncompressed contents
+against the published SHA-256 of the original MNIST files (``IDX_SHA256``). The
+result uses the layout of Keras's own ``mnist.npz`` (``x_train``, ``y_train``,
+``x_test``, ``y_test``, all uint8) and is byte-for-byte reproducible: rebuilding
+gives the same SHA-256. ``idx_bytes`` turns an array back into the original
+file's bytes, which is how the tests prove, on any clone, that ``mnist.npz``
+holds exactly the original data.
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ FILES = {
     "y_train": "train-labels-idx1-ubyte.gz",
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+# The SHA-256 of the four original MNIST files, uncompressed: the values that independent MNIST loaders
+# pin for the standard mirrors of the original files (storage.googleapis.com/cvdf-datasets/mnist/, say).
+IDX_SHA256 = {
+    "x_train": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "y_train": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "x_test": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "y_test": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 # IDX magic numbers: 0x0000 + type code (0x08 = unsigned byte) + number of dimensions.
 MAGIC = {3: 0x00000803, 1: 0x00000801}
@@ -61,6 +73,20 @@ def verify_checksums(source: Path) -> None:
             raise ValueError(f"checksum mismatch for {path}: expected {expected[name]}, got {actual}")
 
 
+def idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX file that holds ``array`` (uint8): big-endian header, then the values in row-major order."""
+    header = MAGIC[array.ndim].to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def check_original(arrays: dict[str, np.ndarray], expected: dict[str, str] = IDX_SHA256) -> None:
+    """Raise ValueError unless each array is exactly the original MNIST file of its name."""
+    for key, array in arrays.items():
+        actual = hashlib.sha256(idx_bytes(array)).hexdigest()
+        if actual != expected[key]:
+            raise ValueError(f"{key} is not the original MNIST {FILES[key]}: SHA-256 {actual}")
+
+
 def read_idx(path: Path, ndim: int) -> np.ndarray:
     """Read one gzip-compressed IDX file of unsigned bytes with ``ndim`` dimensions."""
     with gzip.open(path, "rb") as f:
@@ -90,10 +116,11 @@ def write_npz(arrays: dict[str, np.ndarray], out: Path) -> None:
             zf.writestr(info, buffer.getvalue(), compresslevel=9)
 
 
-def build(source: Path, out: Path) -> str:
+def build(source: Path, out: Path, expected: dict[str, str] = IDX_SHA256) -> str:
     """Verify, convert and write; return the SHA-256 of the written file."""
     verify_checksums(source)
     arrays = {key: read_idx(source / name, 3 if key.startswith("x") else 1) for key, name in FILES.items()}
+    check_original(arrays, expected)
     for split in ("train", "test"):
         if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
             raise ValueError(f"{split}: number of images and labels differ")

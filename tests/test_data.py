@@ -46,10 +46,42 @@ def write_sums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
+def idx_hashes(arrays: dict[str, np.ndarray]) -> dict[str, str]:
+    """What the 'original' hashes of a synthetic source would be."""
+    return {key: hashlib.sha256(build_mnist.idx_bytes(array)).hexdigest() for key, array in arrays.items()}
+
+
+def test_committed_npz_holds_exactly_the_original_mnist_files() -> None:
+    """Proof of origin on any clone: each array rebuilds, byte for byte, into the original IDX file whose
+    published SHA-256 the build script pins (header, then every pixel or label)."""
+    with np.load(ROOT / "data" / "mnist.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in build_mnist.FILES}
+    for key, array in arrays.items():
+        assert hashlib.sha256(build_mnist.idx_bytes(array)).hexdigest() == build_mnist.IDX_SHA256[key], key
+    build_mnist.check_original(arrays)  # the same check, as the build script runs it
+
+
+def test_one_changed_pixel_is_not_the_original() -> None:
+    with np.load(ROOT / "data" / "mnist.npz", allow_pickle=False) as data:
+        images = data["x_test"].copy()
+    images[1234, 14, 14] ^= 1
+    with pytest.raises(ValueError, match="x_test is not the original MNIST t10k-images"):
+        build_mnist.check_original({"x_test": images})
+
+
+def test_idx_bytes_is_what_read_idx_reads(tmp_path: Path) -> None:
+    array = np.random.default_rng(4).integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    path = tmp_path / "images.gz"
+    write_idx(path, array)
+    with gzip.open(path, "rb") as f:
+        assert f.read() == build_mnist.idx_bytes(array)
+    np.testing.assert_array_equal(build_mnist.read_idx(path, 3), array)
+
+
 def test_build_converts_idx_to_keras_layout(tmp_path: Path) -> None:
     arrays = make_source(tmp_path, np.random.default_rng(0))
     out = tmp_path / "mnist.npz"
-    digest = build_mnist.build(tmp_path, out)
+    digest = build_mnist.build(tmp_path, out, expected=idx_hashes(arrays))
     assert digest == hashlib.sha256(out.read_bytes()).hexdigest()
     with np.load(out) as data:
         assert sorted(data.files) == ["x_test", "x_train", "y_test", "y_train"]
@@ -59,10 +91,17 @@ def test_build_converts_idx_to_keras_layout(tmp_path: Path) -> None:
 
 
 def test_build_is_reproducible(tmp_path: Path) -> None:
-    make_source(tmp_path, np.random.default_rng(1))
-    first = build_mnist.build(tmp_path, tmp_path / "a.npz")
-    second = build_mnist.build(tmp_path, tmp_path / "b.npz")
+    expected = idx_hashes(make_source(tmp_path, np.random.default_rng(1)))
+    first = build_mnist.build(tmp_path, tmp_path / "a.npz", expected)
+    second = build_mnist.build(tmp_path, tmp_path / "b.npz", expected)
     assert first == second
+
+
+def test_build_refuses_files_that_are_not_the_original_mnist(tmp_path: Path) -> None:
+    """Files that match their own SHA256SUMS but are not MNIST (a consistent, wrong source) are refused."""
+    make_source(tmp_path, np.random.default_rng(5))
+    with pytest.raises(ValueError, match="is not the original MNIST"):
+        build_mnist.build(tmp_path, tmp_path / "mnist.npz")
 
 
 def test_build_refuses_a_file_that_fails_its_checksum(tmp_path: Path) -> None:
@@ -95,6 +134,8 @@ def test_read_idx_rejects_a_bad_header(tmp_path: Path, magic: int, shape: tuple,
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout")
 def test_committed_npz_is_what_the_original_files_give(tmp_path: Path) -> None:
+    """Where the original .gz files are at hand (../shared), the build from them gives the committed file.
+    The test above proves the same content on every clone; this one also checks the zip packaging."""
     digest = build_mnist.build(SHARED, tmp_path / "mnist.npz")
     assert digest == build_mnist.sha256_of(ROOT / "data" / "mnist.npz")
 
