@@ -1,48 +1,31 @@
-"""Shared test set-up.
-
-* nbval re-runs ``notebooks/mnist_cnn.ipynb`` in quick mode, writing its models and pictures to a
-  temporary folder instead of the project's ``models/`` and ``outputs/``. Both variables are set here,
-  at import time, before nbval starts the notebook's kernel (which inherits them).
-* ``notebook_functions`` runs chosen cells of the notebook (by tag) in this process, so the unit tests
-  call the notebook's own functions, not copies of them.
-"""
+"""The session fixture that runs the notebook's own cells (see notebook_helpers.py)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-import nbformat
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
-
-os.environ["MNIST_QUICK"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-if "MNIST_OUTPUT_ROOT" not in os.environ:
-    _scratch = tempfile.TemporaryDirectory(prefix="mnist-nbval-")  # removed when pytest exits
-    os.environ["MNIST_OUTPUT_ROOT"] = _scratch.name
-
-
-def run_tagged_cells(*tags: str) -> dict:
-    """Execute, in order, the notebook's code cells that carry any of ``tags``; return their globals."""
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    namespace: dict = {}
-    previous = Path.cwd()
-    os.chdir(NOTEBOOK.parent)  # the notebook's paths are relative to notebooks/
-    try:
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code" and set(tags) & set(cell.metadata.get("tags", [])):
-                exec(compile(cell.source, f"{NOTEBOOK.name}:cell {index}", "exec"), namespace)
-    finally:
-        os.chdir(previous)
-    return namespace
+from notebook_helpers import SETUP_TAGS, run_tagged_cells
 
 
 @pytest.fixture(scope="session")
 def notebook_functions() -> dict:
+    """The notebook's functions and the data facts they rely on (MNIST_CENTRE is measured on the data)."""
     return run_tagged_cells(
-        "imports", "parameters", "config", "load-data", "model-files", "annotate", "prepare-digit"
+        *SETUP_TAGS,
+        "load-data",
+        "load-call",
+        "mnist-facts",
+        "model",
+        "augmentation",
+        "model-files",
+        "annotate",
+        "prepare-digit",
+        "drawing-pad",
     )
+
+
+@pytest.fixture(scope="session")
+def trained_notebook(notebook_functions: dict) -> dict:
+    """The notebook's own preprocessing, schedule and training cells, run for one quick epoch (18,000
+    images): a real model, weaker than the full run's, for tests that need one to read digits."""
+    namespace = dict(notebook_functions, EPOCHS=1)
+    return run_tagged_cells("preprocess", "schedule", "train", namespace=namespace)
