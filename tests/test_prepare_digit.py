@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import cv2
+import nbformat
 import numpy as np
 import pytest
+from notebook_helpers import NOTEBOOK
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
+
+
+def cell_source(tag: str) -> str:
+    """The source of the notebook's one code cell with ``tag``."""
+    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if tag in c.metadata.get("tags", [])]
+    return cell.source
 
 
 def draw(digit: str = "7", size: tuple[int, int] = (240, 320), at: tuple[int, int] = (40, 190)) -> np.ndarray:
@@ -29,16 +39,28 @@ def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int]:
     return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
 
 
+def test_mnist_centre_is_measured_on_the_data(notebook_functions: dict) -> None:
+    """MNIST's centring put the centre of mass near (14, 14), not at the frame's middle (13.5, 13.5)."""
+    row, col = notebook_functions["MNIST_CENTRE"]
+    assert abs(row - 14.0) < 0.05 and abs(col - 14.0) < 0.05
+
+
 @pytest.mark.parametrize("digit", list("0123456789"))
-def test_result_is_centred_and_sized_like_mnist(notebook_functions: dict, digit: str) -> None:
+def test_result_is_sized_like_mnist(notebook_functions: dict, digit: str) -> None:
     result = notebook_functions["prepare_digit"](draw(digit))
     assert result.shape == (28, 28) and result.dtype == np.float32
     assert 0.0 <= result.min() and result.max() <= 1.0 and result.max() > 0.9
-    row, col = centre_of_mass(result)
-    assert abs(row - 13.5) <= 1.0 and abs(col - 13.5) <= 1.0
     height, width = ink_box(result)
     assert max(height, width) <= 20
     assert max(height, width) >= 18  # the longer side is scaled up to about 20 pixels, not left small
+
+
+def test_result_is_centred_where_mnist_digits_are(notebook_functions: dict) -> None:
+    """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14).
+    Centring on the frame's middle instead (13.5) leaves them up to a whole pixel away from it."""
+    target = np.array(notebook_functions["MNIST_CENTRE"])
+    centres = np.array([centre_of_mass(notebook_functions["prepare_digit"](draw(d))) for d in "0123456789"])
+    assert np.abs(centres - target).max() <= 0.5 + 1e-6
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -85,13 +107,16 @@ def test_bgr_and_bgra_inputs(notebook_functions: dict) -> None:
     np.testing.assert_allclose(prepare(bgra), reference, atol=1e-2)
 
 
-def test_reads_files_of_every_sample(notebook_functions: dict) -> None:
+def test_reads_files_of_every_sample_with_the_right_polarity(notebook_functions: dict) -> None:
+    """Dark ink on paper, chalk on a board, ink on a transparent layer: always light ink on black after."""
     paths = sorted(SAMPLES.glob("*.png"))
     assert len(paths) == 30
     for path in paths:
         result = notebook_functions["prepare_digit"](path)
         assert result.shape == (28, 28)
         assert max(ink_box(result)) <= 20
+        assert np.median(result) == 0.0, path.name  # the background, most of the frame, is black
+        assert result.max() > 0.9 and 0.05 < np.mean(result > 0.5) < 0.5, path.name  # the ink is light
 
 
 def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -> None:
@@ -113,15 +138,23 @@ def test_float_input_in_unit_range(notebook_functions: dict) -> None:
     np.testing.assert_allclose(prepare(gray.astype(np.float32) / 255), prepare(gray), atol=1e-3)
 
 
-def test_predict_digit_returns_the_digit_and_ten_probabilities(notebook_functions: dict) -> None:
+def test_predict_digit_feeds_the_model_one_prepared_image(notebook_functions: dict) -> None:
+    """The model gets a batch of one 28×28 image with one channel, prepared: nothing else would do."""
     keras = notebook_functions["keras"]
+    seen = []
 
-    class Fixed(keras.Model):  # a stand-in model that always answers 6
+    class Recorder(keras.Model):  # a stand-in model that keeps its input and always answers 6
         def call(self, x):
+            seen.append(keras.ops.convert_to_numpy(x))
             return keras.ops.one_hot(keras.ops.full((keras.ops.shape(x)[0],), 6, dtype="int32"), 10)
 
-    digit, probabilities = notebook_functions["predict_digit"](Fixed(), draw("6"))
+    recorder = Recorder()
+    recorder.compile(run_eagerly=True)  # so that call() sees real arrays
+    image = draw("6")
+    digit, probabilities = notebook_functions["predict_digit"](recorder, image)
     assert digit == 6 and probabilities.shape == (10,)
+    assert seen[-1].shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(seen[-1][0, :, :, 0], notebook_functions["prepare_digit"](image))
 
 
 @pytest.mark.parametrize(
@@ -150,3 +183,36 @@ def test_a_file_that_is_not_an_image(notebook_functions: dict, tmp_path: Path) -
     path.write_text("not a picture")
     with pytest.raises(ValueError, match="is not an image"):
         notebook_functions["prepare_digit"](path)
+
+
+def test_colab_upload_of_my_digit(
+    notebook_functions: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """MY_DIGIT = "upload" in Colab: google.colab.files.upload() (replaced here) saves the chosen file in the
+    working directory and returns {name: bytes}; the notebook then prepares and reads that file."""
+    uploaded = tmp_path / "my_digit.png"
+    cv2.imwrite(str(uploaded), draw("3"))
+    colab = types.ModuleType("google.colab")
+    colab.files = types.SimpleNamespace(upload=lambda: {uploaded.name: uploaded.read_bytes()})
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.chdir(tmp_path)
+    shown = []
+    namespace = dict(notebook_functions, IN_COLAB=True, show_steps=shown.append, show_prediction=shown.append)
+    source = cell_source("my-digit").replace("MY_DIGIT = None", 'MY_DIGIT = "upload"', 1)
+    exec(source, namespace)
+    assert shown == [[Path("my_digit.png")], [Path("my_digit.png")]]
+
+
+def test_upload_outside_colab_says_what_to_do(notebook_functions: dict) -> None:
+    namespace = dict(notebook_functions, IN_COLAB=False)
+    source = cell_source("my-digit").replace("MY_DIGIT = None", 'MY_DIGIT = "upload"', 1)
+    with pytest.raises(ValueError, match="works in Colab; elsewhere give the path"):
+        exec(source, namespace)
+
+
+def test_my_digit_is_left_alone_by_default(notebook_functions: dict) -> None:
+    shown = []
+    namespace = dict(notebook_functions, show_steps=shown.append, show_prediction=shown.append)
+    exec(cell_source("my-digit"), namespace)
+    assert shown == [] and namespace["MY_DIGIT"] is None
