@@ -89,7 +89,7 @@ def test_notebook_runs_alone_in_an_empty_folder(tmp_path: Path, monkeypatch: pyt
     printed = "\n".join(t for cell in notebook.cells for t in text_of(cell.get("outputs", [])))
     assert "data/mnist.npz not found: downloading MNIST" in printed
     assert "10 sample pictures in outputs/samples" in printed
-    assert "1 epochs" in printed
+    assert "for 1 epoch in" in printed
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["mnist_cnn.h5", "mnist_cnn.keras"]
     assert len(list((tmp_path / "outputs" / "samples").glob("*.png"))) == 10
     metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())
