@@ -51,3 +51,12 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder(tmp_path) -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def test_readme_links_to_files_that_exist() -> None:
+    """Every picture and file that the README links to is in the repository (docs/ is committed for that)."""
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#:]+)\)", readme)  # relative links only: no URLs, no anchors
+    assert "docs/drawing_pad.png" in targets and "docs/benchmark.png" in targets
+    missing = [target for target in targets if not (ROOT / target).exists()]
+    assert not missing, f"README links to missing files: {missing}"
