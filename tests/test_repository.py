@@ -28,7 +28,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert checks in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder(tmp_path) -> None:
+def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
     """`pytest notebooks/mnist_cnn.ipynb` alone loads the root conftest.py, which sets quick mode and points
     the notebook's output away from models/ and outputs/."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNIST_")}
