@@ -54,7 +54,6 @@ def train(seed: int, epochs: int, label_smoothing: float) -> dict:
     history = model.fit(
         namespace["train_dataset"](x_train, y_train),
         epochs=epochs,
-        steps_per_epoch=namespace["steps_per_epoch"],
         validation_data=(x_val, y_val),
         shuffle=False,
         verbose=2,
