@@ -22,15 +22,19 @@ IGNORE = "nbval-ignore-output"
 
 
 def text_of(outputs: list) -> list[str]:
-    """What a reader sees of a cell's outputs as text (streams, and the text of rich outputs)."""
-    texts = []
+    """What a reader sees of a cell's outputs as text (streams, and the text of rich outputs). A stream's
+    text may arrive in one output or several, depending on timing: consecutive pieces count as one."""
+    texts, stream = [], None  # stream: the name of the stream that the last text came from, if any
     for output in outputs:
-        if output.output_type == "stream":
+        if output.output_type == "stream" and output.name == stream:
+            texts[-1] += output.text
+        elif output.output_type == "stream":
             texts.append(f"{output.name}: {output.text}")
         elif output.output_type in ("display_data", "execute_result"):
             texts.append(output.data.get("text/plain", ""))
         elif output.output_type == "error":
             texts.append(f"error: {output.ename}: {output.evalue}")
+        stream = output.name if output.output_type == "stream" else None
     return texts
 
 
