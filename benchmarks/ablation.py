@@ -1,6 +1,6 @@
 """Which training tricks earn their place? Validation accuracy over seeds, with and without each.
 
-    python benchmarks/ablation.py                        # seeds 42 43 44, 25 epochs: about 3 hours on 2 cores
+    python benchmarks/ablation.py                        # seeds 42 43 44, 25 epochs: half an hour on 2 cores
     python benchmarks/ablation.py --seeds 42 --epochs 1  # a smoke run
 
 It trains the notebook's own recipe (its cells, run by tag: the data, the model, the tf.data augmentation,
