@@ -1,4 +1,5 @@
-"""The project's own promises about how it is run: the README's commands, CI, and pytest's settings."""
+"""The project's own promises about how it is run: the README's commands, CI, the two installs, pytest's
+settings, and the README as a front page whose links resolve."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 
 from notebook_helpers import ROOT
 
+TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff")
+
 
 def readme_command(heading_words: str) -> str:
     """The shell command in the README's first code block after the paragraph that contains the words."""
@@ -18,19 +21,38 @@ def readme_command(heading_words: str) -> str:
     return re.search(r"```bash\n(.+?)\n```", readme[start:], re.S).group(1)
 
 
+def requirement_names(path: str) -> list[str]:
+    lines = [line.split("#")[0].strip() for line in (ROOT / path).read_text().splitlines()]
+    return [re.split(r"[<>=\[ ]", line)[0].lower() for line in lines if line and not line.startswith("-r")]
+
+
 def test_ci_runs_the_readme_test_command() -> None:
-    """A learner who passes the README's test command passes CI: the same lint and test steps."""
-    command = readme_command("Run the tests")
-    steps = command.split(" && ")
-    assert steps[:3] == ["python3 -m venv .venv", ". .venv/bin/activate", "pip install -r requirements.txt"]
+    """A learner who passes the README's test command passes CI: the same install, lint and test steps."""
+    steps = readme_command("Run the tests").split(" && ")
+    install = ["python3 -m venv .venv", ". .venv/bin/activate", "pip install -r requirements-dev.txt"]
+    assert steps[:3] == install
     checks = " && ".join(steps[3:])
     assert checks == "ruff check . && ruff format --check . && pytest"
-    assert checks in (ROOT / ".ci" / "run").read_text().splitlines()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert checks in ci.splitlines() and "-r requirements-dev.txt" in ci
+
+
+def test_the_learner_installs_what_the_notebook_needs_and_no_test_bench() -> None:
+    """The run command installs requirements.txt alone, which holds no test tool; requirements-dev.txt adds
+    the test tools to all of it."""
+    run = readme_command("Run the whole walkthrough")
+    assert "pip install -r requirements.txt " in run and "papermill notebooks/mnist_cnn.ipynb" in run
+    runtime = requirement_names("requirements.txt")
+    assert {"tensorflow", "keras", "anywidget", "papermill", "scikit-learn"} <= set(runtime)
+    assert not set(TEST_TOOLS) & set(runtime)
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in dev.splitlines()
+    assert set(TEST_TOOLS) <= set(requirement_names("requirements-dev.txt"))
 
 
 def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
-    """`pytest notebooks/mnist_cnn.ipynb` alone loads the root conftest.py, which sets quick mode and points
-    the notebook's output away from models/ and outputs/."""
+    """`pytest notebooks/mnist_cnn.ipynb` alone loads the root conftest.py, which sets quick mode (one epoch
+    on 6,000 images) and points the notebook's output away from models/ and outputs/."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNIST_")}
     trace = subprocess.run(
         [sys.executable, "-m", "pytest", "--co", "-q", "--trace-config", "notebooks/mnist_cnn.ipynb"],
@@ -46,17 +68,22 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
         for key in [k for k in os.environ if k.startswith("MNIST_")]:
             del os.environ[key]
         runpy.run_path(str(ROOT / "conftest.py"))
-        assert os.environ["MNIST_QUICK"] == "1"
+        assert (os.environ["MNIST_QUICK"], os.environ["MNIST_EPOCHS"]) == ("1", "1")
+        assert os.environ["MNIST_TRAIN_SAMPLES"] == "6000"
         assert not os.environ["MNIST_OUTPUT_ROOT"].startswith(str(ROOT))
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
-def test_readme_links_to_files_that_exist() -> None:
-    """Every picture and file that the README links to is in the repository (docs/ is committed for that)."""
+def test_readme_is_a_front_page_whose_links_resolve() -> None:
+    """At most 150 lines; every picture and file that the README and docs/ link to is in the repository."""
     readme = (ROOT / "README.md").read_text()
-    targets = re.findall(r"\]\(([^)#:]+)\)", readme)  # relative links only: no URLs, no anchors
-    assert "docs/drawing_pad.png" in targets and "docs/benchmark.png" in targets
-    missing = [target for target in targets if not (ROOT / target).exists()]
-    assert not missing, f"README links to missing files: {missing}"
+    assert len(readme.splitlines()) <= 150
+    assert all(f"docs/{name}" in readme for name in ("drawing_pad.png", "benchmark.png", "benchmark.md"))
+    missing = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):  # relative links only
+            if not (page.parent / target).exists():
+                missing.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not missing, f"links to missing files: {missing}"
