@@ -27,13 +27,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from notebook_helpers import run_tagged_cells  # noqa: E402
 
-RECIPE_TAGS = ("config", "load-data", "load-call", "preprocess", "model", "augmentation", "schedule")
+RECIPE_TAGS = (
+    "setup",
+    "imports",
+    "load-data",
+    "load-call",
+    "preprocess",
+    "model",
+    "augmentation",
+    "schedule",
+)
 
 
 def recipe(seed: int, epochs: int) -> dict:
     """The notebook's cells up to training, with SEED and EPOCHS set after its parameters cell (as papermill
     does), so that every function they define sees them."""
-    namespace = run_tagged_cells("imports", "parameters")
+    namespace = run_tagged_cells("parameters")
     namespace.update(SEED=seed, EPOCHS=epochs, QUICK=False)
     return run_tagged_cells(*RECIPE_TAGS, namespace=namespace)
 

@@ -41,9 +41,9 @@ def profile() -> dict:
     from notebook_helpers import run_tagged_cells
 
     tags = (
-        "imports",
         "parameters",
-        "config",
+        "setup",
+        "imports",
         "load-data",
         "load-call",
         "preprocess",

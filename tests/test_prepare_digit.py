@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import sys
 import types
 from pathlib import Path
@@ -10,7 +13,7 @@ import cv2
 import nbformat
 import numpy as np
 import pytest
-from notebook_helpers import NOTEBOOK
+from notebook_helpers import NOTEBOOK, run_tagged_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -40,9 +43,13 @@ def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int]:
 
 
 def test_mnist_centre_is_measured_on_the_data(notebook_functions: dict) -> None:
-    """MNIST's centring put the centre of mass near (14, 14), not at the frame's middle (13.5, 13.5)."""
-    row, col = notebook_functions["MNIST_CENTRE"]
-    assert abs(row - 14.0) < 0.05 and abs(col - 14.0) < 0.05
+    """MNIST_CENTRE is the mean centre of mass of all 60,000 training digits, computed here another way: from
+    each image's row and column profiles. A hard-coded (14, 14) is 0.01 off in the columns."""
+    images = notebook_functions["train_images"].astype(np.float64)
+    rows, cols = images.sum(axis=2), images.sum(axis=1)  # (N, 28) profiles
+    mass = rows.sum(axis=1)
+    expected = ((rows @ np.arange(28)) / mass).mean(), ((cols @ np.arange(28)) / mass).mean()
+    np.testing.assert_allclose(notebook_functions["MNIST_CENTRE"], expected, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("digit", list("0123456789"))
@@ -56,11 +63,16 @@ def test_result_is_sized_like_mnist(notebook_functions: dict, digit: str) -> Non
 
 
 def test_result_is_centred_where_mnist_digits_are(notebook_functions: dict) -> None:
-    """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14).
-    Centring on the frame's middle instead (13.5) leaves them up to a whole pixel away from it."""
+    """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14), and of any
+    other target: on (12, 16), a swap of rows and columns would miss by 4 pixels."""
+    prepare, centre_by_mass = notebook_functions["prepare_digit"], notebook_functions["centre_by_mass"]
     target = np.array(notebook_functions["MNIST_CENTRE"])
-    centres = np.array([centre_of_mass(notebook_functions["prepare_digit"](draw(d))) for d in "0123456789"])
+    centres = np.array([centre_of_mass(prepare(draw(d))) for d in "0123456789"])
     assert np.abs(centres - target).max() <= 0.5 + 1e-6
+    steps = notebook_functions["prepare_digit_steps"]
+    for d in "0123456789":
+        moved = centre_by_mass(steps(draw(d))["20 px"], centre=(12.0, 16.0))
+        assert np.abs(np.array(centre_of_mass(moved)) - (12.0, 16.0)).max() <= 0.5 + 1e-6, d
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -81,18 +93,29 @@ def test_off_centre_digit_in_a_large_image(notebook_functions: dict) -> None:
     prepare = notebook_functions["prepare_digit"]
     centred = prepare(draw("5", size=(240, 320), at=(110, 180)))
     corner = prepare(draw("5", size=(900, 1200), at=(950, 860)))
-    np.testing.assert_allclose(corner, centred, atol=0.1)
+    # The same glyph; Otsu's threshold, taken over more paper, may move an edge pixel by a gray level or so.
+    assert np.abs(corner - centred).mean() < 0.01 and np.abs(corner - centred).max() < 0.15
 
 
-def test_paper_tint_and_noise_are_ignored(notebook_functions: dict) -> None:
+def test_paper_tint_grain_and_specks_are_ignored(notebook_functions: dict) -> None:
+    """Tinted, grainy paper and specks of dirt away from the digit change nothing: the result is the clean
+    digit's. The specks are dark dots as big as a pen's dot, which the blur and Otsu's threshold keep: only
+    find_ink's filter of small pieces drops them."""
     prepare = notebook_functions["prepare_digit"]
-    clean = draw("2").astype(np.float32)
+    clean = draw("2")
+    specked = clean.copy()
+    for x, y in [(15, 15), (300, 20), (20, 220), (290, 225), (160, 12)]:  # around the digit, in the margins
+        cv2.circle(specked, (x, y), 4, 0, -1)
     rng = np.random.default_rng(0)
-    tinted = 0.75 * clean + 40 + rng.normal(0, 10, clean.shape)  # grey-yellowish, grainy paper
+    tinted = 0.75 * specked.astype(np.float32) + 40 + rng.normal(0, 10, clean.shape)  # grey-yellowish paper
     tinted_bgr = np.clip(np.stack([tinted * 0.85, tinted * 0.95, tinted], axis=-1), 0, 255).astype(np.uint8)
-    result, reference = prepare(tinted_bgr), prepare(clean.astype(np.uint8))
-    assert np.abs(result - reference).mean() < 0.05
-    assert result[0].max() == result[-1].max() == 0.0  # no noise left in the frame around the digit
+    reference = prepare(clean)
+    for picture in (specked, tinted_bgr):
+        result = prepare(picture)
+        assert np.abs(result - reference).mean() < 0.01
+        assert result[0].max() == result[-1].max() == 0.0  # nothing left in the frame around the digit
+    mask = notebook_functions["find_ink"](notebook_functions["light_ink_on_dark"](specked))
+    assert mask[15, 15] == 0 and mask[20, 300] == 0  # the specks themselves are gone from the mask
 
 
 def test_bgr_and_bgra_inputs(notebook_functions: dict) -> None:
@@ -123,19 +146,27 @@ def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -
     """MNIST digits were made this way already, so preparing one again must not invert or scramble it.
 
     It does not come back identical: the Otsu mask leaves out the faintest edge pixels, so the cropped
-    digit is scaled up a little. A wrong polarity or placement would give a correlation near or below 0.
+    digit is scaled up a little. A wrong polarity gives a correlation below 0, and a digit misplaced by a
+    pixel falls below these thresholds (near what the code achieves).
     """
     with np.load(ROOT / "data" / "mnist.npz") as data:
         digits = data["x_test"][:50]
     prepare = notebook_functions["prepare_digit"]
     correlations = [np.corrcoef(prepare(d).ravel(), d.ravel().astype(np.float32))[0, 1] for d in digits]
-    assert np.mean(correlations) > 0.7 and min(correlations) > 0.4
+    assert np.mean(correlations) > 0.78 and min(correlations) > 0.6
 
 
-def test_float_input_in_unit_range(notebook_functions: dict) -> None:
-    prepare = notebook_functions["prepare_digit"]
+def test_float_16_bit_and_batch_of_one_inputs(notebook_functions: dict) -> None:
+    """Floats in [0, 1] (as x_test holds them), 16-bit pictures (scans, PNGs) and an (H, W, 1) array read
+    like the 8-bit picture."""
+    prepare, read_image = notebook_functions["prepare_digit"], notebook_functions["read_image"]
     gray = draw("8")
     np.testing.assert_allclose(prepare(gray.astype(np.float32) / 255), prepare(gray), atol=1e-3)
+    sixteen = gray.astype(np.uint16) * 257  # 0..255 spread over 0..65535
+    np.testing.assert_array_equal(read_image(sixteen), gray)
+    np.testing.assert_array_equal(read_image(sixteen | 200), gray)  # the low byte does not count
+    np.testing.assert_array_equal(prepare(sixteen), prepare(gray))
+    np.testing.assert_array_equal(read_image(gray[np.newaxis, :, :, np.newaxis]), gray)
 
 
 def test_predict_digit_feeds_the_model_one_prepared_image(notebook_functions: dict) -> None:
@@ -198,14 +229,19 @@ def test_colab_upload_of_my_digit(
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.chdir(tmp_path)
     shown = []
-    namespace = dict(notebook_functions, IN_COLAB=True, show_steps=shown.append, show_prediction=shown.append)
+
+    def show(paths: list[Path]) -> None:  # as show_steps and show_prediction do: prepare each file
+        shown.append([(path, notebook_functions["prepare_digit"](path)) for path in paths])
+
+    namespace = dict(notebook_functions, show_steps=show, show_prediction=show)
     source = cell_source("my-digit").replace("MY_DIGIT = None", 'MY_DIGIT = "upload"', 1)
     exec(source, namespace)
-    assert shown == [[Path("my_digit.png")], [Path("my_digit.png")]]
+    assert [[path for path, _ in call] for call in shown] == [[Path("my_digit.png")]] * 2
+    np.testing.assert_array_equal(shown[0][0][1], notebook_functions["prepare_digit"](draw("3")))
 
 
 def test_upload_outside_colab_says_what_to_do(notebook_functions: dict) -> None:
-    namespace = dict(notebook_functions, IN_COLAB=False)
+    namespace = dict(notebook_functions)
     source = cell_source("my-digit").replace("MY_DIGIT = None", 'MY_DIGIT = "upload"', 1)
     with pytest.raises(ValueError, match="works in Colab; elsewhere give the path"):
         exec(source, namespace)
@@ -216,3 +252,26 @@ def test_my_digit_is_left_alone_by_default(notebook_functions: dict) -> None:
     namespace = dict(notebook_functions, show_steps=shown.append, show_prediction=shown.append)
     exec(cell_source("my-digit"), namespace)
     assert shown == [] and namespace["MY_DIGIT"] is None
+
+
+def test_an_erosion_that_would_remove_every_stroke_is_not_made(notebook_functions: dict) -> None:
+    """Scattered single pixels have no outline to measure, so they look like one very thick stroke; thinning
+    them would leave nothing, so they are scaled as they are."""
+    mask = np.zeros((201, 201), np.uint8)
+    mask[::10, ::10] = 255  # a dot every 10 pixels, 201 pixels across: no enlarging first
+    assert notebook_functions["stroke_width"](mask) > 100  # the width estimate: far beyond any stroke
+    digit = notebook_functions["crop_and_scale"](mask)
+    assert digit.shape == (20, 20) and digit.max() > 0  # not eroded away
+    np.testing.assert_allclose(digit.mean(), 441 / 201**2, rtol=0.05)  # every dot kept, averaged down
+
+
+def test_the_preparation_is_what_makes_pictures_readable(trained_notebook: dict) -> None:
+    """The notebook's comparison on the 30 samples, with the tests' model: prepare_digit reads most of them,
+    the plain resize few (this model: 22 against 2; the full model: 30 against 3)."""
+    namespace = dict(trained_notebook, sample_paths=sorted(SAMPLES.glob("*.png")))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run_tagged_cells("plain-resize", namespace=namespace)
+    counts = dict(re.findall(r"(prepare_digit|plain resize): (\d+) of the 30", printed.getvalue()))
+    prepared, plain = int(counts["prepare_digit"]), int(counts["plain resize"])
+    assert prepared >= 18 and plain <= 8 and prepared - plain >= 12, counts

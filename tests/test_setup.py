@@ -1,24 +1,81 @@
-"""The notebook's knobs (its parameters and config cells, run by tag): the environment sets them, and a value
-that cannot work stops the run with a message that names the knob."""
+"""The notebook's setup cells (run by tag): the knobs from papermill or the environment, with their defaults
+and their checks, and the device report, which shows a GPU error only where there is a GPU to miss."""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
 
 import pytest
 from notebook_helpers import run_tagged_cells
 
 
+def setup(**injected) -> dict:
+    """The parameters cell, the values papermill would inject after it, then the setup cells."""
+    namespace = run_tagged_cells("parameters")
+    namespace.update(injected)
+    return run_tagged_cells("setup", namespace=namespace)
+
+
 @pytest.mark.parametrize(("name", "value"), [("EPOCHS", 0), ("TRAIN_SAMPLES", 0), ("VALIDATION_SPLIT", 1.0)])
 def test_an_impossible_knob_is_a_clear_error(name: str, value: float) -> None:
-    namespace = run_tagged_cells("imports", "parameters")
-    namespace[name] = value  # as `papermill -p NAME VALUE` injects it after the parameters cell
     with pytest.raises(ValueError, match=f"{name} must be"):
-        run_tagged_cells("config", namespace=namespace)
+        setup(**{name: value})
 
 
 def test_train_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MNIST_TRAIN_SAMPLES", "1234")
-    assert run_tagged_cells("imports", "parameters", "config")["TRAIN_SAMPLES"] == 1234
+    assert setup()["TRAIN_SAMPLES"] == 1234
     monkeypatch.delenv("MNIST_TRAIN_SAMPLES")
-    assert run_tagged_cells("imports", "parameters", "config")["TRAIN_SAMPLES"] == 18_000  # quick mode
+    assert setup()["TRAIN_SAMPLES"] == 18_000  # quick mode
     monkeypatch.setenv("MNIST_QUICK", "0")
-    assert run_tagged_cells("imports", "parameters", "config")["TRAIN_SAMPLES"] is None  # full: every image
+    assert setup()["TRAIN_SAMPLES"] is None  # full: every image
+
+
+@pytest.mark.parametrize(
+    ("quick", "expected"), [("1", (True, 3)), ("true", (True, 3)), ("Yes", (True, 3)), ("0", (False, 25))]
+)
+def test_the_defaults_nobody_runs(monkeypatch: pytest.MonkeyPatch, quick: str, expected: tuple) -> None:
+    """MNIST_QUICK spelled 1, true or yes; 3 epochs in quick mode and 25 in full when nothing sets them."""
+    monkeypatch.setenv("MNIST_QUICK", quick)
+    monkeypatch.delenv("MNIST_EPOCHS")
+    namespace = setup()
+    assert (namespace["QUICK"], namespace["EPOCHS"]) == expected
+    assert setup(EPOCHS=7)["EPOCHS"] == 7  # papermill's value wins over the default
+
+
+def device_report(monkeypatch: pytest.MonkeyPatch, driver: bool, failing: bool) -> str:
+    """What the setup prints when TensorFlow looks for a GPU, with an NVIDIA driver present or not, and with
+    TensorFlow's C++ code writing a CUDA error to the error stream (file descriptor 2), as a failing driver
+    makes it do."""
+    tf = setup()["tf"]
+
+    def list_physical_devices(kind):
+        if failing:
+            os.write(2, b"W0000 00:00:1.0 42 cuda_executor.cc:1] a warning that is only noise\n")
+            os.write(2, b"E0000 00:00:1.0 42 cuda.cc:52] failed call to cuInit: CUDA_ERROR_NO_DEVICE")
+            os.write(2, b"\n")
+        return []
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", list_physical_devices)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/nvidia-smi" if driver else None)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        setup()
+    return printed.getvalue()
+
+
+@pytest.mark.skipif(os.path.exists("/proc/driver/nvidia"), reason="this machine has an NVIDIA driver")
+def test_no_gpu_and_no_driver_prints_nothing_alarming(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = device_report(monkeypatch, driver=False, failing=True)
+    assert "device: no GPU found, training on the CPU" in report
+    assert "CUDA" not in report and "error" not in report.lower()
+
+
+def test_a_failing_driver_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = device_report(monkeypatch, driver=True, failing=True)
+    assert "TensorFlow reported: failed call to cuInit: CUDA_ERROR_NO_DEVICE" in report
+    assert "noise" not in report  # warnings are dropped, errors kept
+    assert "TensorFlow reported" not in device_report(monkeypatch, driver=True, failing=False)

@@ -1,0 +1,63 @@
+"""Refresh the committed notebook: run it in full mode and write it back with the outputs of that run.
+
+    python benchmarks/refresh_notebook.py                         # about 5-25 minutes on 2 cores
+    python benchmarks/refresh_notebook.py --picture PNG --no-run  # only replace the drawing pad's picture
+
+The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_* variables
+of this shell are ignored). The notebook is then written back with clean metadata and the drawing pad's
+widget view reduced to its text (``compare.clean_copy``). ``--picture`` first puts a PNG, the screenshot that
+``tests/test_browser.py`` takes of the pad, into the notebook (the attachment of section 14's picture) and
+into ``docs/drawing_pad.png``, so that the notebook and the README show the same picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import cv2
+import nbformat
+import numpy as np
+import papermill
+from compare import NOTEBOOK, ROOT, clean_copy
+
+PICTURE = "drawing_pad.png"
+
+
+def attach_picture(png: Path) -> None:
+    """Put ``png`` into the markdown cell that shows attachment:drawing_pad.png, and into docs/."""
+    data = png.read_bytes()
+    if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is None:
+        raise ValueError(f"{png} is not a PNG image")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    (cell,) = [c for c in notebook.cells if f"attachment:{PICTURE}" in c.source]
+    cell.attachments = {PICTURE: {"image/png": base64.b64encode(data).decode()}}
+    nbformat.write(notebook, NOTEBOOK)
+    shutil.copy(png, ROOT / "docs" / PICTURE)
+    print(f"put {png} into the notebook and docs/{PICTURE}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--picture", type=Path, help="a new screenshot of the drawing pad (PNG)")
+    parser.add_argument("--no-run", action="store_true", help="do not run the notebook")
+    args = parser.parse_args()
+    if args.picture:
+        attach_picture(args.picture)
+    if args.no_run:
+        return
+    for key in [key for key in os.environ if key.startswith("MNIST_")]:
+        del os.environ[key]  # the kernel inherits the environment: run with the notebook's own defaults
+    with tempfile.TemporaryDirectory() as scratch:
+        executed = Path(scratch) / NOTEBOOK.name
+        papermill.execute_notebook(NOTEBOOK, executed, cwd=NOTEBOOK.parent, log_output=True)
+        clean_copy(executed, NOTEBOOK)
+    print(f"wrote {NOTEBOOK.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
