@@ -25,18 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook_helpers import run_tagged_cells  # noqa: E402
-
-RECIPE_TAGS = (
-    "setup",
-    "imports",
-    "load-data",
-    "load-call",
-    "preprocess",
-    "model",
-    "augmentation",
-    "schedule",
-)
+from notebook_helpers import BEFORE_TRAINING_TAGS, run_tagged_cells  # noqa: E402
 
 
 def recipe(seed: int, epochs: int) -> dict:
@@ -44,7 +33,7 @@ def recipe(seed: int, epochs: int) -> dict:
     does), so that every function they define sees them."""
     namespace = run_tagged_cells("parameters")
     namespace.update(SEED=seed, EPOCHS=epochs, QUICK=False)
-    return run_tagged_cells(*RECIPE_TAGS, namespace=namespace)
+    return run_tagged_cells(*BEFORE_TRAINING_TAGS, "schedule", namespace=namespace)
 
 
 def train(seed: int, epochs: int, label_smoothing: float) -> dict:

@@ -38,19 +38,9 @@ REPEATS = 3  # timings of 40 steps vary from one pass to the next: the median of
 def profile() -> dict:
     """Runs in a child process whose KERAS_BACKEND is set."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from notebook_helpers import run_tagged_cells
+    from notebook_helpers import BEFORE_TRAINING_TAGS, run_tagged_cells
 
-    tags = (
-        "parameters",
-        "setup",
-        "imports",
-        "load-data",
-        "load-call",
-        "preprocess",
-        "model",
-        "augmentation",
-    )
-    cells = run_tagged_cells(*tags)
+    cells = run_tagged_cells("parameters", *BEFORE_TRAINING_TAGS)
     keras, tf, layers = cells["keras"], cells["tf"], cells["layers"]
     x, y = cells["x_train"][: 128 * (STEPS + 1)], cells["y_train"][: 128 * (STEPS + 1)]
 

@@ -21,6 +21,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
 SETUP_TAGS = ("parameters", "setup", "imports")
+# The cells that lead to training, after the parameters cell: setup, data, preprocessing, model, augmentation.
+BEFORE_TRAINING_TAGS = ("setup", "imports", "load-data", "load-call", "preprocess", "model", "augmentation")
 Edit = tuple[str, str, str]  # (tag of the cell, text to replace, replacement)
 
 
