@@ -1,16 +1,19 @@
-"""Which training tricks earn their place? Validation accuracy over seeds, with and without each.
+"""What each choice of the recipe buys, and what the notebook's exercises give: validation accuracy over
+seeds, with one change at a time made to the notebook's own cells.
 
-    python benchmarks/ablation.py                        # seeds 42 43 44, 25 epochs: half an hour on 2 cores
-    python benchmarks/ablation.py --seeds 42 --epochs 1  # a smoke run
+    python -m benchmarks.ablation                # quick mode (3 epochs, 18,000 images): every variant
+    python -m benchmarks.ablation --full         # full mode (25 epochs, 54,000 images): the recipe, and
+                                                 # without augmentation, dropout or label smoothing
+    python -m benchmarks.ablation --seeds 42 43  # fewer seeds (default 42, 43, 44)
+    python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images: do they run?
 
-It trains the notebook's own recipe (its cells, run by tag: the data, the model, the tf.data augmentation,
-the learning-rate schedule) once per seed and label-smoothing setting, and reports validation accuracy on
-the 6,000 held-out training images. The test set is never touched: this is how the recipe is chosen.
-
-Weight averaging (Adam's ``use_ema``) needs no run of its own: the average never feeds back into training,
-so every run keeps it alongside the weights, and scores both: the raw weights after the last epoch, then
-the averaged ones, which Keras swaps in when training ends. Each pair comes from the same trajectory, so
-their difference is the average's effect alone. Writes ``outputs/ablation.json``.
+Section 16 of the notebook asks the learner to change one thing and compare; its table gives what each
+ingredient of the recipe is worth, undone on its own. This script makes the same changes to the notebook's
+own cells (run by tag, with the edits the exercises quote), trains, and scores on the 6,000 validation
+images: the test set is never touched, since this is how the recipe is chosen. The runs are interleaved
+(seed after seed, every variant for each seed), so that a busy spell of the machine hits every variant.
+Each run keeps its result in ``outputs/ablation/<mode>/``: stopped and started again, the script reads
+back the runs done and goes on. It prints ranges over the seeds and writes ``outputs/ablation_<mode>.json``.
 """
 
 from __future__ import annotations
@@ -18,99 +21,201 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from notebook_helpers import BEFORE_TRAINING_TAGS, run_tagged_cells  # noqa: E402
+from benchmarks.runs import cached
+from notebooks.notebook_tools import (
+    DATA_TAGS,
+    ROOT,
+    SETUP_TAGS,
+    TRAINING_TAGS,
+    Edit,
+    run_tagged_cells,
+)
+
+CONV1 = "layers.Conv2D(32, kernel_size=5, use_bias=False)"
+BATCH_NORM = "            layers.BatchNormalization(momentum=0.9),\n"
+# The changes that the exercises ask for: (tag of the notebook's cell, text in it, what replaces it).
+EXERCISES: dict[str, list[Edit]] = {
+    "no label smoothing": [("parameters", "LABEL_SMOOTHING = 0.1", "LABEL_SMOOTHING = 0")],
+    "first filters 3×3": [("model", CONV1, CONV1.replace("kernel_size=5", "kernel_size=3"))],
+    "no augmentation": [("model", "            *augmentation_layers(),\n", "")],
+    "no batch normalisation": [
+        ("model", BATCH_NORM, ""),
+        ("model", "use_bias=False", "use_bias=True"),
+    ],
+}
+# The recipe's other ingredients, each undone on its own, for the notebook's table.
+INGREDIENTS: dict[str, list[Edit]] = {
+    "biases in every layer": [("model", "use_bias=False", "use_bias=True")],
+    "batch-norm momentum 0.99 (Keras's default)": [("model", "momentum=0.9)", "momentum=0.99)")],
+    "no dropout": [("model", "            layers.Dropout(0.4),\n", "")],
+    "constant learning rate 0.001 (Adam's default)": [
+        ("train", "keras.optimizers.Adam(learning_rate)", "keras.optimizers.Adam(1e-3)")
+    ],
+}
+VARIANTS = {"the recipe": [], **EXERCISES, **INGREDIENTS}
+FULL_MODE = ("the recipe", "no augmentation", "no dropout", "no label smoothing")
+INVERTED = (
+    "model.evaluate(1 - x_val, y_val, verbose=0)"  # the last exercise: dark ink on light paper
+)
 
 
-def recipe(seed: int, epochs: int) -> dict:
-    """The notebook's cells up to training, with SEED and EPOCHS set after its parameters cell (as papermill
-    does), so that every function they define sees them."""
+def setup(epochs: int, train_samples: int | None) -> dict:
+    """The notebook's setup and data cells, once, with the settings as papermill would set them."""
     namespace = run_tagged_cells("parameters")
-    namespace.update(SEED=seed, EPOCHS=epochs, QUICK=False)
-    return run_tagged_cells(*BEFORE_TRAINING_TAGS, "schedule", namespace=namespace)
+    namespace.update(QUICK=train_samples is not None, EPOCHS=epochs, TRAIN_SAMPLES=train_samples)
+    return run_tagged_cells(*SETUP_TAGS[1:], *DATA_TAGS, namespace=namespace)
 
 
-def train(seed: int, epochs: int, label_smoothing: float) -> dict:
-    """One run of the notebook's recipe; validation accuracy with the raw and with the averaged weights."""
-    namespace = recipe(seed, epochs)
-    keras = namespace["keras"]
-    keras.utils.set_random_seed(seed)  # as the notebook's training cell does, in the same order
-    model = namespace["build_model"]()
-    model.compile(
-        optimizer=keras.optimizers.Adam(namespace["learning_rate"], use_ema=True, ema_momentum=0.999),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-        metrics=["accuracy"],
+def run(base: dict, variant: str, seed: int) -> dict:
+    """The notebook's cells from the network to training, with the variant's changes made."""
+    edits = VARIANTS[variant]
+    settings = {key: base[key] for key in ("QUICK", "EPOCHS", "TRAIN_SAMPLES")}
+    namespace = run_tagged_cells(
+        "parameters", namespace=dict(base), edits=[e for e in edits if e[0] == "parameters"]
     )
-    x_train, y_train, x_val, y_val = (namespace[k] for k in ("x_train", "y_train", "x_val", "y_val"))
+    namespace.update(settings, SEED=seed)
     start = time.perf_counter()
-    history = model.fit(
-        namespace["train_dataset"](x_train, y_train),
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        shuffle=False,
-        verbose=2,
+    run_tagged_cells(
+        *TRAINING_TAGS, namespace=namespace, edits=[e for e in edits if e[0] != "parameters"]
     )
     seconds = time.perf_counter() - start
-    _, averaged = model.evaluate(x_val, y_val, verbose=0)  # Keras has swapped the average in
-    return {
+    model, history, keras = namespace["model"], namespace["history"].history, namespace["keras"]
+    batch = namespace["BATCH_SIZE"]
+    row = {
+        "variant": variant,
         "seed": seed,
-        "label_smoothing": label_smoothing,
-        "epochs": epochs,
-        "val_accuracy": float(history.history["val_accuracy"][-1]),
-        "val_accuracy_averaged_weights": float(averaged),
-        "train_seconds": seconds,
+        "val_accuracy": float(history["val_accuracy"][-1]),
+        "val_loss": float(history["val_loss"][-1]),
+        "train_accuracy": float(history["accuracy"][-1]),
+        "train_loss": float(history["loss"][-1]),
+        "untrained_loss": float(
+            namespace["loss"](namespace["y_train"][:batch], namespace["probabilities"])
+        ),
+        "label_smoothing": namespace["LABEL_SMOOTHING"],
+        "train_samples": len(namespace["x_train"]),
+        "validation_samples": len(namespace["x_val"]),
+        "epochs": namespace["EPOCHS"],
+        "params": model.count_params(),
+        "output_shapes": [list(layer.output.shape[1:]) for layer in model.layers],
+        "seconds": seconds,
     }
+    if (
+        variant == "the recipe"
+    ):  # the inverted-digits exercise: dark ink on light, fed to this model
+        row["inverted_val_accuracy"] = float(eval(INVERTED, namespace)[1])
+    keras.backend.clear_session()
+    return row
 
 
-def summary(values: list[float]) -> str:
-    return f"mean {statistics.mean(values):.2%}, min {min(values):.2%}, max {max(values):.2%}"
+def summarise(runs: list[dict], key: str) -> dict[str, dict]:
+    """Mean, min and max of ``key`` over the seeds, per variant."""
+    result = {}
+    for variant in VARIANTS:
+        values = [r[key] for r in runs if r["variant"] == variant and key in r]
+        if values:
+            result[variant] = {
+                "mean": statistics.mean(values),
+                "min": min(values),
+                "max": max(values),
+            }
+    return result
 
 
-def main() -> None:
+def slug(variant: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", variant.lower().replace("×", "x")).strip("-")
+
+
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
-    parser.add_argument("--epochs", type=int, default=25)
-    parser.add_argument("--label-smoothing", type=float, nargs="+", default=[0.1, 0.0])
-    args = parser.parse_args()
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--full", action="store_true", help="full mode, the variants of FULL_MODE")
+    modes.add_argument(
+        "--smoke", action="store_true", help="the exercises alone, one seed, 1 epoch, 512 images"
+    )
+    args = parser.parse_args(argv)
+    if args.smoke:
+        mode, seeds, epochs, samples, variants = (
+            "smoke",
+            args.seeds[:1],
+            1,
+            512,
+            ["the recipe", *EXERCISES],
+        )
+    elif args.full:
+        mode, seeds, epochs, samples, variants = "full", args.seeds, None, None, list(FULL_MODE)
+    else:
+        mode, seeds, epochs, samples, variants = "quick", args.seeds, None, 18_000, list(VARIANTS)
+    if epochs is None:  # the notebook's own default for the mode
+        from notebooks.notebook_tools import notebook_settings
 
-    runs = []
-    total = len(args.seeds) * len(args.label_smoothing)
-    started = time.perf_counter()
-    for seed in args.seeds:  # interleaved, so that a busy spell of the machine hits every variant
-        for smoothing in args.label_smoothing:
-            done = len(runs)
-            per_run = (time.perf_counter() - started) / max(done, 1)
-            left = f", about {per_run * (total - done) / 60:.0f} min left" if done else ""
-            print(f"[run {done + 1}/{total}{left}] seed {seed}, label smoothing {smoothing}", flush=True)
-            runs.append(train(seed, args.epochs, smoothing))
-            print(json.dumps(runs[-1]), flush=True)
+        epochs = notebook_settings(quick=mode == "quick")["EPOCHS"]
+    out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs"
+    base, runs, total, started = None, [], len(seeds) * len(variants), time.perf_counter()
+    for seed in seeds:  # interleaved, so that a busy spell of the machine hits every variant
+        for variant in variants:
+            path = out / "ablation" / mode / f"{slug(variant)}_seed{seed}.json"
+            done, fresh = len(runs), sum(not r.get("_read_back") for r in runs)
+            left = (time.perf_counter() - started) / max(fresh, 1) * (total - done) / 60
+            note = " (done earlier: read back)" if path.exists() else ""
+            print(
+                f"[{done + 1}/{total}, {left:.0f} min left] {variant}, seed {seed}{note}",
+                flush=True,
+            )
+            if base is None and not path.exists():
+                base = setup(epochs, samples)
+            row = cached(path, lambda variant=variant, seed=seed: run(base, variant, seed))
+            runs.append(row | {"_read_back": bool(note)})
+    runs = [{k: v for k, v in r.items() if k != "_read_back"} for r in runs]
+    result = {
+        "mode": {"name": mode, "epochs": epochs, "train_samples": runs[0]["train_samples"]}
+        | {"validation_samples": runs[0]["validation_samples"]},
+        "seeds": seeds,
+        "changes": {name: [list(edit) for edit in VARIANTS[name]] for name in variants},
+        "runs": runs,
+        **{key: summarise(runs, key) for key in ("val_accuracy", "train_accuracy", "train_loss")},
+        **{key: summarise(runs, key) for key in ("untrained_loss", "inverted_val_accuracy")},
+    }
+    report(result)
+    (out / f"ablation_{mode}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"wrote {out / f'ablation_{mode}.json'}")
+    return result
 
-    print(f"\nvalidation accuracy on the held-out training images, {args.epochs} epochs:")
-    result = {"epochs": args.epochs, "seeds": args.seeds, "runs": runs, "variants": {}}
-    for smoothing in args.label_smoothing:
-        mine = [r for r in runs if r["label_smoothing"] == smoothing]
-        raw = [r["val_accuracy"] for r in mine]
-        averaged = [r["val_accuracy_averaged_weights"] for r in mine]
-        gain = [a - r for a, r in zip(averaged, raw)]
-        print(f"  label smoothing {smoothing}: {summary(raw)}")
-        print(f"    + weight averaging: {summary(averaged)}; paired difference {statistics.mean(gain):+.3%}")
-        result["variants"][str(smoothing)] = {
-            "val_accuracy_mean": statistics.mean(raw),
-            "val_accuracy_min": min(raw),
-            "val_accuracy_max": max(raw),
-            "averaged_weights_val_accuracy_mean": statistics.mean(averaged),
-            "averaged_weights_gain_mean": statistics.mean(gain),
-        }
-    out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs" / "ablation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+
+def report(result: dict) -> None:
+    mode = result["mode"]
+    print(
+        f"\n{mode['name']} mode: {mode['epochs']} epochs on {mode['train_samples']:,} images, seeds {result['seeds']}"
+    )
+    print(
+        f"{'variant':<46} {'validation accuracy: mean [min, max]':>38} {'training loss':>22} {'params':>9}"
+    )
+    for variant, accuracy in result["val_accuracy"].items():
+        loss = result["train_loss"][variant]
+        params = next(r["params"] for r in result["runs"] if r["variant"] == variant)
+        print(
+            f"{variant:<46} {accuracy['mean']:>19.2%} [{accuracy['min']:.2%}, {accuracy['max']:.2%}]"
+            f" {loss['min']:>12.3f} to {loss['max']:.3f} {params:>9,}"
+        )
+    for variant in ("the recipe", "no label smoothing"):
+        if variant in result["untrained_loss"]:
+            loss = result["untrained_loss"][variant]
+            print(f"untrained loss, {variant}: {loss['min']:.3f} to {loss['max']:.3f}")
+    for variant, accuracy in result["train_accuracy"].items():
+        print(f"training accuracy, {variant}: {accuracy['min']:.2%} to {accuracy['max']:.2%}")
+    if "the recipe" in result["inverted_val_accuracy"]:
+        inverted = result["inverted_val_accuracy"]["the recipe"]
+        print(
+            f"the recipe's models on inverted validation digits: {inverted['min']:.2%} to {inverted['max']:.2%}"
+        )
+    shapes = [r["output_shapes"] for r in result["runs"] if r["variant"] == "first filters 3×3"]
+    if shapes:
+        print(f"output shapes with 3×3 first filters: {shapes[0]}")
 
 
 if __name__ == "__main__":

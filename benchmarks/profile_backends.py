@@ -1,21 +1,24 @@
-"""Where does a training step's time go on each Keras backend? The evidence for the README's backend notes.
+"""Seconds per training step: augmentation in the model (the notebook now) against augmentation in a
+tf.data pipeline (the notebook before), and the network alone, on each Keras backend.
 
-    python benchmarks/profile_backends.py                      # tensorflow and jax (when installed)
-    python benchmarks/profile_backends.py --backend torch      # any of tensorflow, jax, torch
+    python -m benchmarks.profile_backends                  # tensorflow, and jax when installed
+    python -m benchmarks.profile_backends --backend torch  # any of tensorflow, jax, torch
 
-For each backend (a fresh process each, since Keras picks its backend at import) it times training steps
-of the notebook's own network and augmentation layers (its cells, run by tag), in batches of 128 like the
-notebook, in four set-ups:
+For each backend (a fresh process each, since Keras picks its backend at import) it builds the notebook's
+own network and augmentation layers (its cells, run by tag) and trains them in batches of 128, as the
+notebook does, in three set-ups:
 
-* ``network``: the network alone, no augmentation;
-* ``augmentation``: the three random image layers alone (followed by a one-layer classifier);
-* ``augmentation in the model``: the layers at the front of the model, inside the compiled step (the
-  notebook's design before it moved them);
-* ``augmentation in tf.data``: the network fed by the notebook's ``train_dataset`` (its design now).
+* ``in the model``: ``build_model()`` as the notebook defines it, the random layers first, ``fit`` on the
+  NumPy arrays;
+* ``in tf.data``: the same network without its random layers, fed by a tf.data pipeline that applies the
+  same layers (shuffle, batch, augment, prefetch two batches, autotuning off: the notebook's earlier
+  pipeline, which needs TensorFlow whatever the backend);
+* ``none``: the network alone, no augmentation, ``fit`` on the arrays.
 
-All four read the same images through tf.data (plain batches for the first three). Each trains one warm-up
-batch (which includes tracing and compiling the step), then 40 steps, three times over; it prints the median
-milliseconds per step of the three and the warm-up seconds, and writes ``outputs/profile_backends.json``.
+Each set-up first trains one batch (tracing and compiling), then the set-ups take turns, pass after pass
+(interleaved, so that a busy spell of the machine hits all of them), each pass ``--steps`` steps. It
+prints the median milliseconds per step over the passes, their range, and the ratios, and writes
+``outputs/profile_backends.json``.
 """
 
 from __future__ import annotations
@@ -30,85 +33,124 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STEPS = 40
-REPEATS = 3  # timings of 40 steps vary from one pass to the next: the median of three
+from notebooks.notebook_tools import DATA_TAGS, ROOT, SETUP_TAGS, run_tagged_cells
+
+SETUPS = ("in the model", "in tf.data", "none")
 
 
-def profile() -> dict:
+def tf_data_pipeline(tf, images, labels, augmentation: list, batch_size: int, seed: int):
+    """The notebook's earlier input pipeline: shuffled batches, augmented on the CPU while the model
+    trains on the previous ones."""
+
+    def augment(batch, batch_labels):
+        for layer in augmentation:
+            batch = layer(batch, training=True)
+        return batch, batch_labels
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), seed=seed)
+        .batch(batch_size)
+        .map(augment)
+        .prefetch(2)
+        .with_options(options)
+        .repeat()
+    )
+
+
+def profile(steps: int, passes: int) -> dict:
     """Runs in a child process whose KERAS_BACKEND is set."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from notebook_helpers import BEFORE_TRAINING_TAGS, run_tagged_cells
+    import tensorflow as tf
 
-    cells = run_tagged_cells("parameters", *BEFORE_TRAINING_TAGS)
-    keras, tf, layers = cells["keras"], cells["tf"], cells["layers"]
-    x, y = cells["x_train"][: 128 * (STEPS + 1)], cells["y_train"][: 128 * (STEPS + 1)]
+    cells = run_tagged_cells(*SETUP_TAGS, *DATA_TAGS, "augmentation", "model")
+    keras, batch = cells["keras"], cells["BATCH_SIZE"]
+    x, y = cells["x_train"][: batch * steps], cells["y_train"][: batch * steps]
 
-    def augmentation_layers() -> list:
-        return [
-            layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-            layers.RandomRotation(0.03, fill_mode="constant"),
-            layers.RandomZoom(0.1, fill_mode="constant"),
-        ]
+    def without_augmentation() -> object:
+        layers = cells["build_model"]().layers
+        network = [layer for layer in layers if not type(layer).__name__.startswith("Random")]
+        return keras.Sequential([keras.Input(shape=(28, 28, 1)), *network])
 
-    def timed(model: keras.Model, data: tf.data.Dataset) -> dict:
+    models = {"in the model": cells["build_model"](), "in tf.data": without_augmentation()}
+    models["none"] = without_augmentation()
+    pipeline = tf_data_pipeline(tf, x, y, cells["augmentation_layers"](), batch, cells["SEED"])
+    feeds = {
+        "in the model": lambda n: {"x": x[: batch * n], "y": y[: batch * n], "batch_size": batch},
+        "in tf.data": lambda n: {"x": pipeline, "steps_per_epoch": n},
+        "none": lambda n: {"x": x[: batch * n], "y": y[: batch * n], "batch_size": batch},
+    }
+    warm_up, times = {}, {name: [] for name in SETUPS}
+    for name, model in models.items():
         model.compile(optimizer="adam", loss="categorical_crossentropy")
         start = time.perf_counter()
-        model.fit(data.take(1), verbose=0)  # one batch: traces and compiles the step
-        warm_up = time.perf_counter() - start
-        passes = []
-        for _ in range(REPEATS):
+        model.fit(**feeds[name](1), epochs=1, verbose=0)  # traces and compiles the step
+        warm_up[name] = time.perf_counter() - start
+    for _ in range(passes):
+        for name, model in models.items():
             start = time.perf_counter()
-            model.fit(data.skip(1), verbose=0)
-            passes.append(1000 * (time.perf_counter() - start) / STEPS)
-        return {"ms_per_step": statistics.median(passes), "passes": passes, "warm_up_seconds": warm_up}
-
-    plain = tf.data.Dataset.from_tensor_slices((x, y)).batch(128)  # the same input path for every set-up
-    inputs, head = keras.Input((28, 28, 1)), [layers.Flatten(), layers.Dense(10, activation="softmax")]
-    results = {
-        "network": timed(cells["build_model"](), plain),
-        "augmentation": timed(keras.Sequential([inputs, *augmentation_layers(), *head]), plain),
-        "augmentation in the model": timed(
-            keras.Sequential([inputs, *augmentation_layers(), *cells["build_model"]().layers]), plain
-        ),
-        "augmentation in tf.data": timed(cells["build_model"](), cells["train_dataset"](x, y)),
+            model.fit(**feeds[name](steps), epochs=1, verbose=0)
+            times[name].append(1000 * (time.perf_counter() - start) / steps)
+    result = {
+        name: {"ms_per_step": statistics.median(times[name]), "passes": times[name]}
+        | {"warm_up_seconds": warm_up[name]}
+        for name in SETUPS
     }
-    return {"backend": keras.backend.backend(), "versions": {"keras": keras.__version__}, "steps": results}
+    return {"backend": keras.backend.backend(), "versions": cells["VERSIONS"], "steps": result}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"])
+    parser.add_argument("--steps", type=int, default=100, help="training steps per pass")
+    parser.add_argument("--passes", type=int, default=7, help="passes per set-up")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(profile()))
-        return
+        print(json.dumps(profile(args.steps, args.passes)))
+        return {}
     backends = args.backend or ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
     results = {}
     for backend in backends:
-        print(f"profiling {backend} ...", flush=True)
+        print(
+            f"profiling {backend}: {args.passes} passes of {args.steps} steps per set-up",
+            flush=True,
+        )
         child = subprocess.run(
-            [sys.executable, __file__, "--child"],
-            env=dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2", MNIST_QUICK="1"),
+            [sys.executable, "-m", "benchmarks.profile_backends", "--child"]
+            + ["--steps", str(args.steps), "--passes", str(args.passes)],
+            cwd=ROOT,
+            env=dict(os.environ, KERAS_BACKEND=backend, MNIST_QUICK="1"),
             capture_output=True,
             text=True,
             check=True,
         )
-        results[backend] = json.loads(child.stdout.strip().splitlines()[-1])["steps"]
-    names = list(next(iter(results.values())))
-    print(f"\nms per training step (batches of 128), warm-up seconds in brackets:\n{'':<28}" +
-          "".join(f"{b:>20}" for b in backends))  # fmt: skip
-    for name in names:
-        row = "".join(
-            f"{results[b][name]['ms_per_step']:>10.0f} ({results[b][name]['warm_up_seconds']:>5.1f} s)"
-            for b in backends
-        )
-        print(f"{name:<28}{row}")
+        results[backend] = json.loads(child.stdout.strip().splitlines()[-1])
+    report(results)
     out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs" / "profile_backends.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")
+    return results
+
+
+def report(results: dict) -> None:
+    print(
+        "\nms per training step (batches of 128): median over the passes [range]; warm-up seconds"
+    )
+    for backend, result in results.items():
+        steps = result["steps"]
+        print(f"{backend} ({', '.join(f'{k} {v}' for k, v in result['versions'].items())})")
+        for name in SETUPS:
+            row = steps[name]
+            low, high = min(row["passes"]), max(row["passes"])
+            print(
+                f"  augmentation {name + ':':<15} {row['ms_per_step']:7.1f} ms/step [{low:.1f}, {high:.1f}]"
+                f"  warm-up {row['warm_up_seconds']:5.1f} s"
+            )
+        ratio = steps["in the model"]["ms_per_step"] / steps["in tf.data"]["ms_per_step"]
+        print(f"  in the model / in tf.data: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Refresh the committed notebook: run it in full mode and write it back with the outputs of that run.
 
-    python benchmarks/refresh_notebook.py                         # about 5-25 minutes on 2 cores
-    python benchmarks/refresh_notebook.py --picture PNG --no-run  # only replace the drawing pad's picture
+    python -m benchmarks.refresh_notebook                         # about 5-25 minutes on 2 cores
+    python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the drawing pad's picture
 
 The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_* variables
 of this shell are ignored). The notebook is then written back with clean metadata and the drawing pad's
-widget view reduced to its text (``compare.clean_copy``). ``--picture`` first puts a PNG, the screenshot that
+widget view reduced to its text (``notebook_tools.clean_copy``). ``--picture`` first puts a PNG, the screenshot that
 ``tests/test_browser.py`` takes of the pad, into the notebook (the attachment of section 14's picture) and
 into ``docs/drawing_pad.png``, so that the notebook and the README show the same picture.
 """
@@ -23,7 +23,8 @@ import cv2
 import nbformat
 import numpy as np
 import papermill
-from compare import NOTEBOOK, ROOT, clean_copy
+
+from notebooks.notebook_tools import NOTEBOOK, ROOT, clean_copy
 
 PICTURE = "drawing_pad.png"
 
@@ -51,7 +52,9 @@ def main() -> None:
     if args.no_run:
         return
     for key in [key for key in os.environ if key.startswith("MNIST_")]:
-        del os.environ[key]  # the kernel inherits the environment: run with the notebook's own defaults
+        del os.environ[
+            key
+        ]  # the kernel inherits the environment: run with the notebook's own defaults
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / NOTEBOOK.name
         papermill.execute_notebook(NOTEBOOK, executed, cwd=NOTEBOOK.parent, log_output=True)
