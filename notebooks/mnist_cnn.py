@@ -34,9 +34,7 @@
 # round differently, so the last digits of your results will differ a little from those stored here.
 
 # %% tags=["parameters"]
-QUICK = (
-    None  # True: a quick run, 3 epochs on 18,000 images; None: the MNIST_QUICK variable, else False
-)
+QUICK = None  # True: a first, quick run, 3 epochs on 18,000 images; None: MNIST_QUICK, or False
 EPOCHS = None  # passes over the training images; None: 25, or 3 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000, or 18,000 in quick mode
 BATCH_SIZE = 128
@@ -45,7 +43,7 @@ LABEL_SMOOTHING = 0.1  # section 8; 0 turns it off
 SEED = 42
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["setup", "nbval-ignore-output"]
-# @title Setup: apply the settings, start Keras quietly, print the versions and the device
+# @title Setup, 1/2: apply the settings, find the folders
 import os
 import platform
 import tempfile
@@ -65,13 +63,11 @@ if not 0 < VALIDATION_SPLIT < 1:
     raise ValueError(f"VALIDATION_SPLIT must be between 0 and 1, got {VALIDATION_SPLIT}")
 if not 0 <= LABEL_SMOOTHING < 1:
     raise ValueError(f"LABEL_SMOOTHING must be at least 0 and below 1, got {LABEL_SMOOTHING}")
-ROOT = (
-    Path("..") if Path.cwd().name == "notebooks" else Path(".")
-)  # the repository, or here when alone
-OUTPUT_ROOT = Path(
-    os.environ.get("MNIST_OUTPUT_ROOT", ROOT)
-)  # where models/ and outputs/ are written
+ROOT = Path("..") if Path.cwd().name == "notebooks" else Path(".")  # the repository, or here
+OUTPUT_ROOT = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT))  # models/ and outputs/ go here
 
+# %% cellView="form" jupyter={"source_hidden": true} tags=["setup", "nbval-ignore-output"]
+# @title Setup, 2/2: start Keras quietly, print the versions and the device, seed the random numbers
 # TensorFlow writes start-up notes to descriptor 2 before any log setting applies: set them aside.
 with tempfile.TemporaryFile(mode="w+") as startup_log:
     saved_stderr = os.dup(2)
@@ -84,9 +80,7 @@ with tempfile.TemporaryFile(mode="w+") as startup_log:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
     startup_log.seek(0)
-    ERRORS = [
-        line.split("] ", 1)[-1].strip() for line in startup_log if line[:5] in ("E0000", "F0000")
-    ]
+    ERRORS = [line.split("] ", 1)[-1].strip() for line in startup_log if line.startswith("E0")]
 
 BACKEND = keras.backend.backend()
 VERSIONS = {"python": platform.python_version(), "keras": keras.__version__}
@@ -97,19 +91,16 @@ print(f"device: {DEVICE} ({platform.machine()}, {os.cpu_count()} CPU cores)")
 for error in ERRORS if os.path.exists("/proc/driver/nvidia") else []:  # a driver, so a GPU to miss
     print(f"  {BACKEND} reported: {error}")
 keras.utils.set_random_seed(SEED)  # seeds Python, NumPy and the backend
-if (
-    GPUS and BACKEND == "tensorflow"
-):  # a GPU adds numbers up in a varying order, unless asked not to
+if GPUS and BACKEND == "tensorflow":  # on a GPU, add numbers up in the same order every time
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
 
 # %% [markdown]
-# Now the libraries of the lesson: NumPy for arrays, Matplotlib for plots, OpenCV for image processing, and
-# Keras for the networks. A few more are imported where they are first used.
+# Now the libraries of the lesson: Keras for the networks, NumPy for arrays and Matplotlib for plots.
+# The others are imported where they are first used.
 
 # %% tags=["imports"]
-import cv2
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -133,25 +124,23 @@ DATA_PATH = ROOT / "data" / "mnist.npz"
 MNIST_SHA256 = "5ce6941f1fba5a49fcea88f422b14cbe6b99cec782a05dc76ae6be0430f4450f"
 
 
-def load_mnist(path: Path = DATA_PATH):
+def load_mnist(path: Path = DATA_PATH):  # path: a pathlib.Path
     """MNIST's (images, labels) for training and for test: the checked copy, or Keras's download."""
-    if not Path(path).exists():
-        print(f"{Path(path).as_posix()} not found: downloading it with keras.datasets.mnist")
+    if not path.exists():
+        print(f"{path.as_posix()} not found: downloading it with keras.datasets.mnist")
         try:
             return keras.datasets.mnist.load_data()
         except Exception as error:
-            raise RuntimeError(
-                f"{path} is missing and MNIST could not be downloaded ({error})"
-            ) from error
-    actual = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            message = f"{path} is missing and MNIST could not be downloaded ({error})"
+            raise RuntimeError(message) from error
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != MNIST_SHA256:
         raise ValueError(
-            f"{path} failed its checksum, so it is corrupted or not the expected file: expected "
-            f"SHA-256 {MNIST_SHA256}, got {actual}. Rebuild it with `python data/build_mnist.py`, "
-            "or delete it."
+            f"{path} failed its checksum, so it is damaged or not MNIST: expected SHA-256 "
+            f"{MNIST_SHA256}, got {actual}. Rebuild it (data/build_mnist.py) or delete it."
         )
     with np.load(path, allow_pickle=False) as data:
-        print(f"loaded {Path(path).as_posix()} (SHA-256 verified)")
+        print(f"loaded {path.as_posix()} (SHA-256 verified)")
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
@@ -209,10 +198,12 @@ ax.set(
 ax.legend()
 plt.show()
 
+
 # %% [markdown]
 # The classes are roughly balanced: the most common digit has about a quarter more training images than the
 # rarest one (the cell prints the ratio), not ten times more.
-#
+
+# %% [markdown]
 # ## 4. Prepare the data
 #
 # The networks want their input in a particular form:
@@ -228,7 +219,6 @@ plt.show()
 # networks never train on them; we score them on these images to watch training, to compare models, and to
 # study the mistakes. The test set stays untouched until the final measurement in section 10, so that
 # nothing we decide is tuned to it.
-
 
 # %% tags=["preprocess"]
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -293,12 +283,14 @@ baseline.fit(
 baseline_accuracy = baseline.evaluate(x_val, y_val, verbose=0)[1]
 print(f"the dense network reads {baseline_accuracy:.2%} of the validation images correctly")
 
+
 # %% [markdown]
 # That is already good, with a network that knows nothing about images: to the dense layer, the 784 pixels
 # are 784 unrelated numbers, and a digit moved by one pixel is a different input. The next sections build a
 # network that looks at images as images, then train it with three improvements, each with what it was
 # measured to buy.
-#
+
+# %% [markdown]
 # ## 6. Data augmentation
 #
 # Handwriting varies: the same digit comes a little shifted, slanted or larger. **Data augmentation** shows
@@ -308,7 +300,6 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # same when a digit moves. Keras's random image layers do it, placed at the start of the model: they change
 # the images only while the model trains, and pass them through unchanged when it predicts, so validation,
 # test and your own digits are never altered.
-
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -334,9 +325,11 @@ axes[0].set_title("as stored")
 fig.suptitle("A training image and eight random augmentations of it", y=1.08)
 plt.show()
 
+
 # %% [markdown]
 # Section 16's table gives what augmentation was measured to buy, with the recipe's other choices.
-#
+
+# %% [markdown]
 # ## 7. A convolutional network
 #
 # A **convolutional** network looks at small patches of the image at a time, so it learns local patterns
@@ -359,7 +352,6 @@ plt.show()
 #   which section 16 measures to matter in a short run.
 # - **Dropout** switches off 40% of the dense layer's 128 features at random during training, so that the
 #   network cannot rely on any single one.
-
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -581,7 +573,8 @@ plt.show()
 # several epochs while the training loss keeps falling; the cell above prints where each loss was lowest
 # and where it ended, so you can check your run. Compare the validation accuracy with the dense baseline's,
 # printed beside it: that gap is what the convolutional network and its training recipe buy.
-#
+
+# %% [markdown]
 # ## 10. Evaluate on the test set
 #
 # The 10,000 test images played no part in training or in choosing the recipe, so the score on them is an
@@ -644,6 +637,7 @@ metrics = {
 (OUTPUTS_DIR / "metrics.json").write_text(json.dumps(metrics, indent=2))
 print("wrote outputs/metrics.json")
 
+
 # %% [markdown]
 # ## 11. Save the model and load it back
 #
@@ -659,7 +653,6 @@ print("wrote outputs/metrics.json")
 # lost, we load both files back and compare their predictions on a thousand test images with those of the
 # model in memory. `load_model_file` gives a clear error on a missing file or on a file that is not a Keras
 # model.
-
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -709,8 +702,10 @@ for path in (keras_path, h5_path):
 # Looking at one test mistake decides nothing, so it does not spoil the test set; studying the mistakes to
 # improve the model would, and section 13 does that on validation images.
 
-
 # %% tags=["annotate"]
+import cv2
+
+
 def annotate_prediction(
     image: np.ndarray, predicted: int, true_label: int, scale: int = 5
 ) -> np.ndarray:
@@ -817,7 +812,6 @@ print(
     f"{np.sum(top_probability > right_median)} of the mistakes score above the median right answer"
 )
 
-
 # %% [markdown]
 # Many of these are hard even for a person: digits written with unusual strokes, cut off, or that look more
 # like the digit the model read than like their label. Some MNIST labels are arguably wrong, so no model
@@ -836,6 +830,8 @@ print(
 # rescales every filter's output anyway.
 
 # %% tags=["look-inside"]
+from collections.abc import Iterator
+
 from sklearn.decomposition import PCA
 
 
@@ -845,16 +841,23 @@ def first_layer_filters(model: keras.Model) -> np.ndarray:
     return keras.ops.convert_to_numpy(first.kernel)
 
 
-def block_outputs(model: keras.Model) -> keras.Model:
-    """The trained model, returning what each convolution block outputs (after its ReLU)."""
-    block_ends = [layer for layer in model.layers if isinstance(layer, layers.ReLU)][:3]
-    return keras.Model(model.inputs, [layer.output for layer in block_ends])
+def look_inside(model: keras.Model) -> keras.Model:
+    """The trained model, returning what each convolution block outputs, the dense layer's 128
+    features (each after its ReLU) and the 10 probabilities."""
+    relus = [layer for layer in model.layers if isinstance(layer, layers.ReLU)]
+    return keras.Model(model.inputs, [relu.output for relu in relus] + model.outputs)
 
 
-def feature_maps(blocks: keras.Model, image: np.ndarray) -> list[np.ndarray]:
-    """Each block's output for one 28×28 image: (24, 24, 32), (10, 10, 64) and (8, 8, 64) here."""
-    outputs = blocks.predict_on_batch(np.reshape(image, (1, 28, 28, 1)))
-    return [keras.ops.convert_to_numpy(maps)[0] for maps in outputs]
+def inside_outputs(inside: keras.Model, images: np.ndarray) -> Iterator[list[np.ndarray]]:
+    """``inside``'s outputs for 28×28 images, 500 at a time (the first block's maps are large)."""
+    for start in range(0, len(images), 500):
+        batch = np.reshape(images[start : start + 500], (-1, 28, 28, 1))
+        yield [keras.ops.convert_to_numpy(output) for output in inside.predict_on_batch(batch)]
+
+
+def feature_maps(inside: keras.Model, image: np.ndarray) -> list[np.ndarray]:
+    """Each block's output for one image: (24, 24, 32), (10, 10, 64) and (8, 8, 64) here."""
+    return [maps[0] for maps in next(inside_outputs(inside, image[np.newaxis]))[:3]]
 
 
 def most_active(maps: np.ndarray, count: int = 8) -> np.ndarray:
@@ -879,6 +882,7 @@ fig.suptitle(
 )
 plt.show()
 
+
 # %% [markdown]
 # Some filters look like detectors of an edge or a stroke, a band of positive weights beside a band of
 # negative ones; many are hard to name. Guessing from the weights is unreliable: people judge what a unit
@@ -886,7 +890,6 @@ plt.show()
 # the four channels of the last block with the highest mean response over the validation images, the
 # figure shows the six validation images in which each responds most strongly, with a box around the patch
 # of the image that its strongest response sees. Look for what the six patches of a row have in common.
-
 
 # %% tags=["look-inside"]
 def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
@@ -902,21 +905,15 @@ def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
     return fields[:3]
 
 
-def strongest_responses(blocks: keras.Model, images: np.ndarray) -> list[np.ndarray]:
+def strongest_responses(inside: keras.Model, images: np.ndarray) -> list[np.ndarray]:
     """For each block, the strongest response of each image in each channel: (images, channels)."""
-    parts = [
-        [
-            keras.ops.convert_to_numpy(maps).max(axis=(1, 2))
-            for maps in blocks.predict_on_batch(batch)
-        ]
-        for batch in np.array_split(images, max(1, len(images) // 500))
-    ]
+    parts = [[maps.max(axis=(1, 2)) for maps in out[:3]] for out in inside_outputs(inside, images)]
     return [np.concatenate(block) for block in zip(*parts)]
 
 
 # %%
-blocks = block_outputs(model)
-responses = strongest_responses(blocks, x_val)
+inside = look_inside(model)
+responses = strongest_responses(inside, x_val)
 units = [(0, c) for c in np.argsort(-responses[0].mean(axis=0))[:4]]  # the most active: first block
 units += [(2, c) for c in np.argsort(-responses[2].mean(axis=0))[:4]]  # and last block
 fields = receptive_fields(model)
@@ -929,11 +926,11 @@ for row, (block, channel) in zip(axes, units):
             weights, cmap="RdBu_r", vmin=-np.abs(weights).max(), vmax=np.abs(weights).max()
         )
     else:  # the channel's map for its strongest image
-        row[0].imshow(feature_maps(blocks, x_val[top[0]])[block][:, :, channel], cmap="magma")
+        row[0].imshow(feature_maps(inside, x_val[top[0]])[block][:, :, channel], cmap="magma")
     row[0].set_title(f"block {block + 1}, channel {channel}", fontsize=8)
     step, size = fields[block]
     for ax, i in zip(row[1:], top):
-        maps = feature_maps(blocks, x_val[i])[block][:, :, channel]
+        maps = feature_maps(inside, x_val[i])[block][:, :, channel]
         y, x = np.unravel_index(maps.argmax(), maps.shape)
         ax.imshow(x_val[i, :, :, 0], cmap="gray")
         ax.add_patch(
@@ -954,7 +951,7 @@ plt.show()
 # %%
 digit = x_val[0]
 fig, axes = plt.subplots(3, 9, figsize=(12, 4.6))
-for row, maps in zip(axes, feature_maps(blocks, digit)):
+for row, maps in zip(axes, feature_maps(inside, digit)):
     row[0].imshow(digit[:, :, 0], cmap="gray")
     row[0].set_title(f"block: {maps.shape[0]}×{maps.shape[1]}", fontsize=9)
     for ax, channel in zip(row[1:], most_active(maps)):
@@ -967,6 +964,7 @@ fig.suptitle(
 )
 plt.tight_layout()
 plt.show()
+
 
 # %% [markdown]
 # In the first block the maps still look like the digit: each position sees only a 5×5 patch, so each
@@ -984,16 +982,11 @@ plt.show()
 # started from. The cell also counts, in each plane, how many images lie nearer to the centre of their own
 # digit's points than to any other digit's centre: a number for how well the picture separates the digits.
 
-
 # %% tags=["look-inside"]
-def learned_features(model: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The dense layer's 128 features (after its ReLU) for each image, and the digit read."""
-    dense_relu = [layer for layer in model.layers if isinstance(layer, layers.ReLU)][-1]
-    probe = keras.Model(model.inputs, [dense_relu.output, model.outputs[0]])
-    features, probabilities = probe.predict(images, verbose=0)
-    return keras.ops.convert_to_numpy(features), keras.ops.convert_to_numpy(probabilities).argmax(
-        axis=1
-    )
+def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dense layer's 128 features for each image, and the digit that the model reads."""
+    parts = [(out[3], out[4].argmax(axis=1)) for out in inside_outputs(inside, images)]
+    return np.concatenate([f for f, _ in parts]), np.concatenate([d for _, d in parts])
 
 
 def fit_map(vectors: np.ndarray) -> PCA:
@@ -1009,15 +1002,17 @@ def nearest_centre_share(points: np.ndarray, labels: np.ndarray) -> float:
 
 
 # %% tags=["nbval-ignore-output"]
-features, predicted = learned_features(model, x_val)
+features, predicted = learned_features(inside, x_val)
 val_wrong = predicted != val_labels
 spaces = {
     "raw pixels (784 per image)": x_val.reshape(len(x_val), -1),
     "learned features (128 per image)": features,
 }
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.8))
+projections = {name: fit_map(vectors) for name, vectors in spaces.items()}
+learned = "learned features (128 per image)"
 for ax, (name, vectors) in zip(axes, spaces.items()):
-    points = fit_map(vectors).transform(vectors)
+    points = projections[name].transform(vectors)
     scatter = ax.scatter(*points.T, c=val_labels, cmap="tab10", s=3, alpha=0.6)
     ax.scatter(*points[val_wrong].T, facecolors="none", edgecolors="black", s=40, label="mistakes")
     share = nearest_centre_share(points, val_labels)
@@ -1046,11 +1041,10 @@ plt.show()
 # %% [markdown]
 # ## 15. Try your own handwritten digit
 #
-# Will the model read *your* handwriting? Not from a plain photo: a photo is large, has dark ink on light,
-# slightly tinted paper, and the digit can be anywhere in it. The model has only seen MNIST's digits
-# (shifted, turned and zoomed a little by the augmentation, but otherwise as MNIST's authors prepared
-# them): the ink stored as high values on a background of 0, the ink's bounding box scaled to fit 20×20
-# pixels, and placed in a 28×28 frame by its centre of mass. The data shows both:
+# Will the model read *your* handwriting? Not from a plain photo: a photo is large, has dark ink on light
+# paper, and the digit can be anywhere in it. The model has only seen digits as MNIST's authors prepared
+# them: the ink as high values on a background of 0, its bounding box scaled to fit 20×20 pixels, placed in
+# a 28×28 frame by its centre of mass. The data shows both:
 
 # %% tags=["mnist-facts"]
 ink_rows, ink_cols = (
@@ -1073,16 +1067,14 @@ print(
 
 
 # %% [markdown]
-# Rows and columns are numbered 0 to 27, so the middle of the frame is 13.5; yet MNIST's digits sit around
-# (14, 14), give or take 0.29 pixels. That spread is what moving a digit by whole pixels leaves: the
-# rounding error is spread evenly over ±0.5 pixels, whose standard deviation is 1/√12 ≈ 0.29. So MNIST
-# shifted each digit by whole pixels to bring its centre of mass nearest to (14, 14), and so will we.
+# Rows and columns are numbered 0 to 27, so the middle of the frame is 13.5, yet MNIST's digits sit around
+# (14, 14), give or take 0.29 pixels: the spread of a rounding error spread evenly over ±0.5 pixels
+# (1/√12 ≈ 0.29). So MNIST moved each digit by whole pixels to bring its centre of mass nearest to (14, 14),
+# and so will we.
 #
-# One more property matters for digits drawn with a mouse or a marker: how thick the strokes are. A stroke of
-# width *w* and length *L* covers an area of about *w*·*L* and has an outline about 2·*L* long, so
-# *w* ≈ 2 × area / outline. On the ink (the pixels above half intensity), NumPy counts the area and OpenCV
-# traces the outlines and measures their length:
-
+# The strokes' thickness matters too, for digits drawn with a mouse or a marker. A stroke of width *w* and
+# length *L* covers an area of about *w*·*L* and has an outline about 2·*L* long, so *w* ≈ 2 × area /
+# outline, measured on the pixels above half intensity:
 
 # %% tags=["mnist-facts"]
 def stroke_width(mask: np.ndarray) -> float:
@@ -1103,12 +1095,9 @@ print(
 
 
 # %% [markdown]
-# `prepare_digit` repeats MNIST's steps on any picture, one function per step below. A bad input gets a
-# `ValueError` that says what is wrong.
-#
-# **Step 1: read the image.** A file path (a photo, a scan, a drawing) or an array: 8-bit or 16-bit
-# integers, or floats in [0, 1] such as `x_test[0]`.
-
+# `prepare_digit` repeats MNIST's steps on any picture, one function per step below; a bad input gets a
+# `ValueError` that says what is wrong. **Step 1: read the image**, from a file or an array (8-bit or 16-bit
+# integers, or floats in [0, 1] such as `x_test[0]`).
 
 # %% tags=["prepare-digit"]
 def read_image(image: str | Path | np.ndarray) -> np.ndarray:
@@ -1143,9 +1132,8 @@ def read_image(image: str | Path | np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 2: grayscale.** Colour says nothing about which digit it is. A picture with a transparent background
-# (BGRA, as a drawing program may save it) is laid on white paper first.
-
+# **Step 2: grayscale.** A transparent background (as a drawing program may save it) is laid on white paper
+# first.
 
 # %% tags=["prepare-digit"]
 def to_grayscale(image: np.ndarray) -> np.ndarray:
@@ -1160,10 +1148,8 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 3: ink as high values.** MNIST stores the ink as high values on a background of 0: light ink on
-# black, in a gray picture. The border of a photo is mostly paper, so a light border means dark ink on light
-# paper: invert it.
-
+# **Step 3: ink as high values.** The border of a photo is mostly paper, so a light border means dark ink
+# on light paper: invert it.
 
 # %% tags=["prepare-digit"]
 def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
@@ -1174,10 +1160,7 @@ def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
 
 # %% [markdown]
 # **Step 4: find the ink.** A light blur smooths out paper grain; then Otsu's method picks the gray level
-# that best separates ink from paper, and everything brighter is ink: the result is a mask, white where
-# there is ink. Specks much smaller than the largest stroke (a tenth of its area or less) are dropped as
-# noise.
-
+# that best separates ink from paper. Specks of a tenth of the largest stroke's area or less are dropped.
 
 # %% tags=["prepare-digit"]
 def find_ink(ink: np.ndarray) -> np.ndarray:
@@ -1195,15 +1178,12 @@ def find_ink(ink: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 5: crop and scale.** Cut out the ink's bounding box and scale it so that its longer side is 20
-# pixels, keeping the aspect ratio. Scaling changes the strokes' width too: a thin pen line on a large digit
-# would shrink to a hairline, and a thick marker on a small digit would fill the 20 pixels like a blob. So
-# when the scaled strokes would fall outside the widths of 80% of MNIST's (measured above), the mask is first
-# thickened (dilated) or thinned (eroded) towards MNIST's median width. The width is an estimate, so the
-# step measures again after each change, up to four times; a small picture is enlarged first, so that the
-# changes can be fine. Shrinking the mask with OpenCV's area interpolation then gives soft edges, like
-# MNIST's anti-aliased ones. (A marker so thick that it fills a digit's loops leaves a blob that no thinning
-# can open again: draw such digits larger.)
+# **Step 5: crop and scale.** Cut out the ink's bounding box and scale its longer side to 20 pixels. That
+# scales the strokes too: a pen line on a large digit would shrink to a hairline, a marker on a small digit
+# would fill the box like a blob. So when the scaled strokes would fall outside the widths of 80% of
+# MNIST's, the mask is first thickened (dilated) or thinned (eroded) towards MNIST's median width, measuring
+# again after each change. OpenCV's area interpolation then gives soft edges, like MNIST's. (A marker so
+# thick that it fills a digit's loops leaves a blob that no thinning can open: draw such digits larger.)
 
 # %% tags=["prepare-digit"]
 WORKING_SIZE = 200  # pixels on the longer side: a smaller mask is enlarged first, for fine changes
@@ -1241,9 +1221,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 
 
 # %% [markdown]
-# **Step 6: centre by mass.** Put the 20-pixel digit in a 28×28 frame and move it by whole pixels so that its
-# centre of mass lands nearest to MNIST's, measured above (`MNIST_CENTRE`).
-
+# **Step 6: centre by mass.** Move the 20-pixel digit in a 28×28 frame, by whole pixels, until its centre
+# of mass is nearest to MNIST's (`MNIST_CENTRE`).
 
 # %% tags=["prepare-digit"]
 def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
@@ -1262,10 +1241,8 @@ def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray
 
 
 # %% [markdown]
-# `prepare_digit_steps` chains the six steps and keeps each intermediate picture, to show them;
-# `prepare_digit` keeps only the result, and `predict_digit` feeds it to the model as a batch of one image
-# with one channel, shaped (1, 28, 28, 1).
-
+# `prepare_digit_steps` chains the six steps and keeps each picture; `prepare_digit` keeps the result, and
+# `predict_digit` feeds it to the model as a batch of one image, shaped (1, 28, 28, 1).
 
 # %% tags=["prepare-digit"]
 def prepare_digit_steps(image: str | Path | np.ndarray) -> dict[str, np.ndarray]:
@@ -1297,14 +1274,10 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 
 
 # %% [markdown]
-# `data/samples/` holds 30 sample pictures of digits typeset in four of OpenCV's Hershey fonts, two plain
-# and two script-like: dark ink on tinted, grainy paper, chalk on a board, and ink on a transparent
-# background, placed off-centre. They are not handwritten, but they look like what a camera or a drawing
-# program gives.
-# Opened alone (in Colab, say), the notebook has no `data/samples/`, and the first collapsed cell below draws
-# ten such pictures into `outputs/samples/`; the second defines `show_steps` and `show_prediction`, which plot
-# each step and the model's answer.
-
+# `data/samples/` holds 30 pictures of digits typeset in four of OpenCV's Hershey fonts, two plain and two
+# script-like: dark ink on tinted, grainy paper, chalk on a board, ink on a transparent background, placed
+# off-centre. Opened alone, the notebook draws ten such pictures instead (the first collapsed cell); the
+# second defines the two plotting helpers.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["samples"]
 # @title Ten sample pictures, drawn here when the notebook runs without data/samples/
@@ -1383,10 +1356,8 @@ show_prediction(model, examples)
 
 
 # %% [markdown]
-# Does the preparation matter? Compare it on all the samples with the naive approach: convert to grayscale
-# and squeeze the whole picture to 28×28. The true digit is the first character of each file name. For
-# scale: guessing at random would read one digit in ten.
-
+# Does the preparation matter? Compare it on all the samples with the naive approach: grayscale, and the
+# whole picture squeezed to 28×28. Each file name starts with the true digit; guessing would read one in ten.
 
 # %% tags=["plain-resize", "nbval-ignore-output"]
 def plain_resize(path: Path) -> np.ndarray:
@@ -1404,14 +1375,13 @@ for name, prepare in (("prepare_digit", prepare_digit), ("plain resize", plain_r
     )
 
 # %% [markdown]
-# Preparing the picture the way MNIST was prepared is what makes a photo readable at all; the plain resize
-# leaves dark ink on a light background, the opposite of what the model learned, or a small digit lost in a
-# large frame. Mind what these samples can show, though: they are typeset, not handwritten, so they test
-# the preparation, not how well the model reads real handwriting. For that, try your own.
+# The plain resize leaves dark ink on a light background, the opposite of what the model learned, or a
+# small digit lost in a large frame. These samples are typeset, not handwritten, so they test the
+# preparation, not how well the model reads handwriting. For that, try your own.
 #
-# **Your own photo.** Write a digit with a thick pen on plain paper, photograph it (or draw one in a paint
-# program) and give its path in `MY_DIGIT`, relative to the folder this notebook runs in (an error message
-# says where it looked). In Colab, set `MY_DIGIT = "upload"` and choose the picture when the cell asks.
+# **Your own photo.** Write a digit with a thick pen on plain paper, photograph it, and give its path in
+# `MY_DIGIT`, relative to the folder this notebook runs in. In Colab, set `MY_DIGIT = "upload"` and choose
+# the picture when the cell asks.
 
 # %% tags=["my-digit"]
 MY_DIGIT = None  # a path such as "my_digit.jpg", or "upload" in Colab
@@ -1431,28 +1401,26 @@ if MY_DIGIT is not None:
     show_prediction(model, [Path(MY_DIGIT)])
 
 # %% [markdown]
-# **Draw a digit.** The quickest way to try your own handwriting is the pad below: draw a digit with the
-# mouse, a finger or a pen. Each time you lift it, the notebook runs the drawing through `prepare_digit` and
-# the model, and shows beside the pad the 28×28 image that the model saw, its 10 output probabilities and the
-# digit it reads. Add strokes to change the digit; *Clear* starts again. The pad draws white on black, like
-# MNIST, and any size of digit anywhere on the pad will do. Things to try: a digit drawn very small in a
-# corner, one drawn with a shaky hand, a 1 with and without its flag, a 7 with a bar across, a 4 open or
-# closed at the top; and watch the probabilities while you add a stroke that turns a 3 into an 8.
+# **Draw a digit, and look inside.** The quickest way to try your own handwriting is the pad below: draw a
+# digit with the mouse, a finger or a pen. Each time you lift it, the notebook runs the drawing through
+# `prepare_digit` and the network, and shows what it saw (the 28×28 image), what it reads (the digit and
+# the 10 probabilities) and, on the right, what happens inside, with section 14's functions: the 8 most
+# active channels of each convolution block, and where the drawing's 128 features land on section 14's
+# map of the validation images (the black ring). Add strokes to change the digit; *Clear* starts again.
+# Things to try: a 3 that you close into an 8, stroke by stroke, watching the ring move from one cluster
+# towards another; a 1 with and without its flag; a 7 with a bar across; a digit drawn very small in a
+# corner. This is what it looks like in JupyterLab, with a weaker model trained for a few seconds:
 #
-# This is what it looks like in JupyterLab (a screenshot taken by the automated browser test, with the weak
-# one-epoch model that the tests train):
+# ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
 #
-# ![The drawing pad reading a 7 drawn with the mouse](attachment:drawing_pad.png)
-#
-# It is an [anywidget](https://anywidget.dev) and works in JupyterLab, Notebook 7, VS Code and Colab (which
-# has anywidget already). In VS Code, allow the widget's script when VS Code asks to load it from a CDN, and
-# after `pip install anywidget`, restart the kernel. A run without a notebook app (papermill, or this page
-# on GitHub) shows a line of text in its place. The four collapsed cells below make the pad: the decoding of
-# the drawing, which the browser sends as a PNG image; the browser side, a `<canvas>` in JavaScript, and its
-# look in CSS; and the widget class, whose Python side calls `predict_digit`.
+# It is an [anywidget](https://anywidget.dev) and works in JupyterLab, Notebook 7, VS Code and Colab. In VS
+# Code, allow the widget's script when VS Code asks, and restart the kernel after `pip install anywidget`.
+# A run without a notebook app (or this page on GitHub) shows a line of text in its place. The nine
+# collapsed cells below make the pad: the drawing the browser sends, what the notebook computes for it,
+# its pictures, the browser side in JavaScript, its look in CSS, and the widget that joins them.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 1/4: anywidget, and the decoding of the drawing that the browser sends
+# @title The drawing pad, 1/9: anywidget, and the drawing that the browser sends
 import base64
 import binascii
 
@@ -1460,9 +1428,8 @@ try:
     import anywidget
     import traitlets
 except ImportError as error:
-    raise ImportError(
-        "the drawing pad needs anywidget: pip install anywidget, then restart the kernel"
-    ) from error
+    message = "the drawing pad needs anywidget: pip install anywidget, then restart the kernel"
+    raise ImportError(message) from error
 
 PAD_SIZE, PAD_BRUSH = 280, 18  # pixels of the square pad; width of its strokes
 
@@ -1476,38 +1443,107 @@ def decode_drawing(data_url: str) -> np.ndarray:
         png = base64.b64decode(data_url[len(prefix) :], validate=True)
     except binascii.Error as error:
         raise ValueError(f"the drawing is not valid base64 ({error})") from None
-    if not png:
-        raise ValueError("the drawing is empty")
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED) if png else None
     if image is None:
-        raise ValueError("the drawing is not a PNG image")
+        raise ValueError("the drawing is empty" if not png else "the drawing is not a PNG image")
     if image.shape[:2] != (PAD_SIZE, PAD_SIZE):
-        raise ValueError(
-            f"expected a {PAD_SIZE}×{PAD_SIZE} drawing, got {image.shape[1]}×{image.shape[0]}"
-        )
+        height, width = image.shape[:2]
+        raise ValueError(f"expected a {PAD_SIZE}×{PAD_SIZE} drawing, got {width}×{height}")
     return image
 
 
-def read_drawing(model: keras.Model, data_url: str) -> tuple[int, np.ndarray, np.ndarray]:
-    """What the model reads on the pad: the digit, its 10 probabilities and the 28×28 image it saw."""
-    image = decode_drawing(data_url)
-    digit, probabilities = predict_digit(model, image)
-    return digit, probabilities, prepare_digit(image)
+# %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
+# @title The drawing pad, 2/9: what the notebook computes for a drawing, and what the pad shows
+from collections.abc import Callable
+
+
+def read_drawing(inside: keras.Model, data_url: str) -> dict[str, np.ndarray]:
+    """For a drawing: the 28×28 image the network sees, each block's maps, the 128 features and the
+    10 probabilities, from one pass through section 14's look_inside model."""
+    seen = prepare_digit(decode_drawing(data_url))
+    outputs = next(inside_outputs(inside, seen[np.newaxis]))
+    *maps, features, probabilities = [output[0] for output in outputs]  # of the one image
+    return {"seen": seen, "maps": maps, "features": features, "probabilities": probabilities}
+
+
+def pad_view(inside: keras.Model, projection: PCA, to_map: Callable, data_url: str) -> dict:
+    """What the pad shows for a drawing: the new value of each of its traits."""
+    view = dict(digit=-1, probabilities=[], preview="", maps=[], point=[], message="Draw a digit")
+    if not data_url:  # a clear pad
+        return view
+    try:
+        found = read_drawing(inside, data_url)
+    except ValueError as error:  # shown on the pad rather than raised in the kernel
+        return view | {"message": str(error)}
+    return view | {
+        "digit": int(found["probabilities"].argmax()),
+        "probabilities": found["probabilities"].round(4).tolist(),
+        "preview": png_url(np.round(255 * found["seen"]).astype(np.uint8)),
+        "maps": [png_url(tiles(maps, most_active(maps))) for maps in found["maps"]],
+        "point": to_map(projection.transform(found["features"][np.newaxis])[0]).tolist(),
+        "message": "",
+    }
 
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 2/4: the browser side, in JavaScript
-PAD_ESM = """
-function render({ model, el }) {
-  const make = (tag, className, textContent = "") =>
-    Object.assign(document.createElement(tag), { className, textContent });
-  const pad = make("canvas", "pad"), seen = make("canvas", "seen"), clear = make("button", "clear", "Clear");
-  const digit = make("div", "digit"), bars = make("div", "bars"), note = make("div", "note");
+# @title The drawing pad, 3/9: the feature maps, as pictures for the browser
+def png_url(image: np.ndarray) -> str:
+    """A gray or RGB uint8 image as a PNG data URL, for the browser."""
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    return "data:image/png;base64," + base64.b64encode(cv2.imencode(".png", bgr)[1]).decode()
+
+
+def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
+    """Channels of a block's output side by side, 1 pixel apart, each scaled to its own range as
+    section 14's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
+    height, width = maps.shape[:2]
+    picture = np.zeros((height, len(channels) * (width + 1) - 1), np.uint8)
+    for k, channel in enumerate(channels):
+        tile = maps[:, :, channel]
+        span = tile.max() - tile.min()
+        scaled = (tile - tile.min()) / span if span > 0 else np.zeros_like(tile)
+        left = k * (width + 1)
+        picture[:, left : left + width] = np.minimum(scaled * 256, 255)  # as a colour map indexes
+    return picture
+
+
+MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 14's colours
+
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
+# @title The drawing pad, 4/9: section 14's map, as a picture for the browser
+def map_picture(points: np.ndarray, labels: np.ndarray) -> tuple[str, Callable]:
+    """Section 14's map of the validation images' features, as a PNG data URL, and the function that
+    turns a point of the map into a place on that picture (as fractions of its width and height)."""
+    fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=80)
+    ax.scatter(*points.T, c=labels, cmap="tab10", s=2, alpha=0.5)
+    for d in range(10):  # each digit's number at the middle of its points
+        ax.text(*np.median(points[labels == d], axis=0), str(d), fontsize=11, weight="bold")
+    ax.set(xticks=[], yticks=[])
+    fig.canvas.draw()
+    picture = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+    plt.close(fig)
+    size = fig.bbox.size  # the picture's width and height in pixels
+
+    def to_map(point: np.ndarray) -> np.ndarray:
+        """A point of the map as fractions of the picture's width and height, from its top left."""
+        x, y = ax.transData.transform(point) / size  # Matplotlib counts y upwards, a browser down
+        return np.array([x, 1 - y])
+
+    return png_url(picture), to_map
+
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
+# @title The drawing pad, 5/9: the browser side, in JavaScript: the pad to draw on
+PAD_DRAWING_JS = """
+const make = (tag, className, textContent = "") =>
+  Object.assign(document.createElement(tag), { className, textContent });
+
+function drawingArea(model) {
+  const pad = make("canvas", "pad");
   const size = (pad.width = pad.height = model.get("size"));
-  seen.width = seen.height = 28;
   const ink = Object.assign(pad.getContext("2d"), { fillStyle: "black", strokeStyle: "white" });
-  Object.assign(ink, { lineCap: "round", lineWidth: model.get("brush") });
-  const wipe = () => ink.fillRect(0, 0, size, size);
+  Object.assign(ink, { lineCap: "round", lineJoin: "round", lineWidth: model.get("brush") });
   const at = (e) => [(e.offsetX * size) / pad.clientWidth, (e.offsetY * size) / pad.clientHeight];
   const send = (drawing) => { model.set("drawing", drawing); model.save_changes(); };
   let down = false;
@@ -1517,87 +1553,143 @@ function render({ model, el }) {
     ink.beginPath(); ink.moveTo(...at(e)); ink.lineTo(...at(e)); ink.stroke();
   };
   pad.onpointermove = (e) => { if (down) { ink.lineTo(...at(e)); ink.stroke(); } };
-  pad.onpointerup = pad.onpointercancel = () => { if (down) { down = false; send(pad.toDataURL()); } };
-  clear.onclick = () => { wipe(); send(""); };
+  pad.onpointerup = pad.onpointercancel = () => {
+    if (down) { down = false; send(pad.toDataURL()); }
+  };
+  const clear = make("button", "clear", "Clear");
+  clear.onclick = () => { ink.fillRect(0, 0, size, size); send(""); };
+  ink.fillRect(0, 0, size, size);
+  return [pad, clear];
+}
+"""
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
+# @title The drawing pad, 6/9: the browser side, in JavaScript: pictures
+PAD_PICTURES_JS = """
+function showImage(img, src) {
+  img.hidden = !src;
+  if (src) img.src = src;
+}
+
+function paintMaps(canvas, src, colours) {  // a picture of colour indices, painted in its colours
+  canvas.hidden = !src;
+  const img = new Image();
+  img.onload = () => {
+    const [width, height] = [(canvas.width = img.width), (canvas.height = img.height)];
+    const context = canvas.getContext("2d");
+    context.drawImage(img, 0, 0);
+    const pixels = context.getImageData(0, 0, width, height);
+    for (let i = 0; i < width * height; i++) {
+      const gap = (i % width) % (height + 1) === height;  // the white column between two maps
+      const level = pixels.data[4 * i];
+      pixels.data.set(gap ? [255, 255, 255] : colours.slice(3 * level, 3 * level + 3), 4 * i);
+    }
+    context.putImageData(pixels, 0, 0);
+  };
+  if (src) img.src = src;
+}
+"""
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
+# @title The drawing pad, 7/9: the browser side, in JavaScript: what is shown beside the pad
+PAD_VIEW_JS = """
+function render({ model, el }) {
+  const [pad, clear] = drawingArea(model);
+  const digit = make("div", "digit"), seen = make("img", "seen"), bars = make("div", "bars");
+  const note = make("div", "note"), maps = [1, 2, 3].map(() => make("canvas", "maps"));
+  const chart = make("div", "chart"), ring = make("div", "ring");
+  const background = make("img", "background");
+  chart.append(background, ring);
+  const inside = make("div", "inside");
+  const caption = (text) => make("div", "caption", text);
+  inside.append(caption("inside: the 8 most active channels of each block"), ...maps);
+  inside.append(caption("where its features land"), chart);
   const show = () => {
-    const probabilities = model.get("probabilities"), image = new ImageData(28, 28);
+    const probabilities = model.get("probabilities"), point = model.get("point");
     digit.textContent = model.get("digit") < 0 ? "?" : model.get("digit");
     note.textContent = model.get("message");
-    bars.replaceChildren(...probabilities.map((p, d) => make("div", "bar", `${d}: ${p.toFixed(2)}`)));
+    const bar = (p, d) => make("div", "bar", `${d}: ${p.toFixed(2)}`);
+    bars.replaceChildren(...probabilities.map(bar));
     bars.childNodes.forEach((bar, d) => bar.style.setProperty("--p", probabilities[d]));
-    model.get("preview").forEach((v, i) => image.data.set([255 * v, 255 * v, 255 * v, 255], 4 * i));
-    seen.getContext("2d").putImageData(image, 0, 0);
+    showImage(seen, model.get("preview"));
+    const colours = model.get("colours");
+    maps.forEach((canvas, block) => paintMaps(canvas, model.get("maps")[block], colours));
+    ring.hidden = point.length === 0;
+    Object.assign(ring.style, { left: `${100 * point[0]}%`, top: `${100 * point[1]}%` });
   };
-  ["digit", "probabilities", "preview", "message"].forEach((name) => model.on(`change:${name}`, show));
-  wipe();
+  ["digit", "probabilities", "preview", "maps", "point", "message"].forEach((name) =>
+    model.on(`change:${name}`, show));
+  showImage(background, model.get("map_image"));
   show();
   el.classList.add("mnist-pad");
-  el.append(pad, digit, seen, bars, note, clear);
+  el.append(pad, digit, seen, bars, note, clear, inside);
 }
 export default { render };
 """
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 3/4: its look, in CSS
+# @title The drawing pad, 8/9: its look, in CSS
 PAD_CSS = """
-.mnist-pad { display: grid; grid-template-columns: auto auto; gap: 6px 20px; width: max-content;
-  align-items: start; font-family: sans-serif; }
-.mnist-pad .pad { grid-row: 1 / 5; width: 280px; height: 280px; border-radius: 6px; touch-action: none;
-  cursor: crosshair; }
+.mnist-pad { display: grid; grid-template-columns: auto auto auto; gap: 6px 20px;
+  width: max-content; align-items: start; font-family: sans-serif; }
+.mnist-pad .pad { grid-row: 1 / 6; width: 280px; height: 280px; border-radius: 6px;
+  touch-action: none; cursor: crosshair; }
+.mnist-pad .inside { grid-column: 3; grid-row: 1 / 6; display: flex; flex-direction: column;
+  gap: 4px; }
+.mnist-pad .caption { font-size: 12px; color: #555; }
+.mnist-pad .maps { height: 30px; image-rendering: pixelated; align-self: flex-start; }
+.mnist-pad .chart { position: relative; width: max-content; }
+.mnist-pad .background { display: block; }
+.mnist-pad .ring { position: absolute; width: 14px; height: 14px; border: 3px solid black;
+  border-radius: 50%; transform: translate(-50%, -50%); box-shadow: 0 0 0 2px white; }
 .mnist-pad .clear { justify-self: start; }
 .mnist-pad .digit { font-size: 56px; font-weight: bold; line-height: 1; }
 .mnist-pad .seen { width: 84px; height: 84px; image-rendering: pixelated; background: black; }
 .mnist-pad .bar { width: 180px; font-size: 12px; padding: 0 4px;
   background: linear-gradient(to right, #f28e2b calc(var(--p) * 100%), #eee 0); }
-.mnist-pad .note { max-width: 240px; color: #a00; }
+.mnist-pad .note { max-width: 180px; color: #a00; }
 """
 
-
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 4/4: the widget, whose traits tagged sync=True are shared with the browser
-class DrawingPad(anywidget.AnyWidget):
-    """A pad to draw a digit on; what the model reads appears beside it each time a stroke ends."""
+# @title The drawing pad, 9/9: the widget; its traits tagged sync=True are shared with the browser
 
-    _esm, _css = PAD_ESM, PAD_CSS
+
+class DrawingPad(anywidget.AnyWidget):
+    """A pad to draw a digit on; what the network sees, reads and computes appears beside it."""
+
+    _esm, _css = PAD_DRAWING_JS + PAD_PICTURES_JS + PAD_VIEW_JS, PAD_CSS
     size = traitlets.Int(PAD_SIZE).tag(sync=True)
     brush = traitlets.Int(PAD_BRUSH).tag(sync=True)  # stroke width in pixels
     drawing = traitlets.Unicode("").tag(sync=True)  # set by the browser: the pad as a PNG data URL
-    digit = traitlets.Int(-1).tag(sync=True)  # what the model reads; -1: nothing yet
+    digit = traitlets.Int(-1).tag(sync=True)  # what the network reads; -1: nothing yet
     probabilities = traitlets.List([]).tag(sync=True)
-    preview = traitlets.List([]).tag(sync=True)  # the 28×28 image the model saw, row by row
+    preview = traitlets.Unicode("").tag(sync=True)  # the 28×28 image it saw, as a PNG
+    maps = traitlets.List([]).tag(sync=True)  # per block, its 8 most active channels (PNG)
+    colours = traitlets.List(MAGMA.ravel().tolist()).tag(sync=True)  # for the maps: R, G, B, R...
+    map_image = traitlets.Unicode("").tag(sync=True)  # section 14's map, as a PNG
+    point = traitlets.List([]).tag(sync=True)  # where the drawing lands on it: [x, y] fractions
     message = traitlets.Unicode("Draw a digit").tag(sync=True)  # or why the drawing cannot be read
 
-    def __init__(self, model: keras.Model) -> None:
+    def __init__(
+        self, model: keras.Model, projection: PCA, features: np.ndarray, labels: np.ndarray
+    ):
         super().__init__()
-        self.keras_model = model
+        self.inside, self.projection = look_inside(model), projection
+        self.map_image, self.to_map = map_picture(projection.transform(features), labels)
 
     def __repr__(self) -> str:  # what a run without a notebook app shows instead of the pad
-        return "(the drawing pad: run this notebook in JupyterLab, Notebook 7, VS Code or Colab to draw)"
+        return "(the drawing pad: run the notebook in JupyterLab, Notebook 7, VS Code or Colab)"
 
     @traitlets.observe("drawing")
     def _read(self, change) -> None:
-        digit, probabilities, seen, message = -1, [], [], "Draw a digit"
-        if change.new:
-            try:
-                digit, probabilities, seen = read_drawing(self.keras_model, change.new)
-                probabilities, seen, message = (
-                    probabilities.round(4).tolist(),
-                    seen.round(3).ravel().tolist(),
-                    "",
-                )
-            except ValueError as error:  # shown on the pad rather than raised in the kernel
-                message = str(error)
-        with self.hold_sync():
-            self.digit, self.probabilities, self.preview, self.message = (
-                digit,
-                probabilities,
-                seen,
-                message,
-            )
+        view = pad_view(self.inside, self.projection, self.to_map, change.new)
+        with self.hold_sync():  # one message to the browser
+            for name, value in view.items():
+                setattr(self, name, value)
 
 
 # %% tags=["show-pad"]
-pad = DrawingPad(model)
+pad = DrawingPad(model, projections[learned], features, val_labels)
 pad
 
 # %% [markdown]

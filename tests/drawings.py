@@ -36,11 +36,15 @@ STROKES: dict[str, list[list[Point]]] = {
 }  # fmt: skip
 
 
-def stroke_points(digit: str, height: float, centre: Point, aspect: float = 0.7) -> list[np.ndarray]:
+def stroke_points(
+    digit: str, height: float, centre: Point, aspect: float = 0.7
+) -> list[np.ndarray]:
     """The strokes of ``digit`` in canvas pixels: a box ``height`` tall, ``aspect`` times as wide."""
     width = aspect * height
     return [
-        np.array([(centre[0] + (x - 0.5) * width, centre[1] + (y - 0.5) * height) for x, y in stroke])
+        np.array(
+            [(centre[0] + (x - 0.5) * width, centre[1] + (y - 0.5) * height) for x, y in stroke]
+        )
         for stroke in STROKES[digit]
     ]
 

@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drawings import stroke_points
-from notebook_helpers import NOTEBOOK, ROOT
+
+from notebooks.notebook_tools import NOTEBOOK, ROOT
+from tests.conftest import fail_or_skip
+from tests.drawings import stroke_points
 
 pytestmark = pytest.mark.browser
 
@@ -42,17 +44,22 @@ SETTINGS = {  # JupyterLab user settings: every cell in the page, no news pop-up
 
 def chromium_or_skip() -> str:
     """The Chromium executable to drive, or skip (fail under CI) saying how to get one."""
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    missing = [] if chromium else ["Chromium (Debian/Ubuntu: apt-get install chromium; or set CHROMIUM_PATH)"]
+    chromium = (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
+    missing = (
+        []
+        if chromium
+        else ["Chromium (Debian/Ubuntu: apt-get install chromium; or set CHROMIUM_PATH)"]
+    )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         missing.append("Playwright (pip install -r requirements.txt)")
     if missing:
-        message = "the browser test needs " + " and ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI=true, so this is a failure, not a skip")
-        pytest.skip(message)
+        fail_or_skip("the browser test needs " + " and ".join(missing))
     return chromium
 
 
@@ -88,7 +95,9 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
         *(sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"),
         *(f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"),
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, as JupyterLab's own UI tests use
-        *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),  # CI runs as root
+        *(
+            ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        ),  # CI runs as root
     ]
     log = open(tmp_path / "jupyterlab.log", "w")  # closed in the finally clause below
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -137,7 +146,8 @@ def test_drawing_pad_reads_digits_drawn_with_the_mouse(jupyterlab: str) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(jupyterlab)
         page.wait_for_function(
-            "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel", timeout=120_000
+            "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel",
+            timeout=120_000,
         )
         page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.ready")
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")

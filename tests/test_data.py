@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from data import build_mnist
+from notebooks.notebook_tools import ROOT
+
 SHARED = ROOT.parent / "shared" / "mnist"
-sys.path.insert(0, str(ROOT / "data"))
-import build_mnist  # noqa: E402
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -40,13 +39,18 @@ def make_source(folder: Path, rng: np.random.Generator) -> dict[str, np.ndarray]
 
 
 def write_sums(folder: Path) -> None:
-    lines = [f"{build_mnist.sha256_of(folder / name)}  {name}" for name in build_mnist.FILES.values()]
+    lines = [
+        f"{build_mnist.sha256_of(folder / name)}  {name}" for name in build_mnist.FILES.values()
+    ]
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
 def idx_hashes(arrays: dict[str, np.ndarray]) -> dict[str, str]:
     """What the 'original' hashes of a synthetic source would be."""
-    return {key: hashlib.sha256(build_mnist.idx_bytes(array)).hexdigest() for key, array in arrays.items()}
+    return {
+        key: hashlib.sha256(build_mnist.idx_bytes(array)).hexdigest()
+        for key, array in arrays.items()
+    }
 
 
 def test_committed_npz_holds_exactly_the_original_mnist_files() -> None:
@@ -71,7 +75,9 @@ def test_idx_bytes_is_what_read_idx_reads(tmp_path: Path) -> None:
     path = tmp_path / "images.gz"
     write_idx(path, array)
     np.testing.assert_array_equal(build_mnist.read_idx(path, 3), array)
-    header = build_mnist.idx_bytes(array)[:16]  # magic number 0x00000803, then 3, 28, 28, big-endian
+    header = build_mnist.idx_bytes(array)[
+        :16
+    ]  # magic number 0x00000803, then 3, 28, 28, big-endian
     assert header == bytes.fromhex("00000803") + b"".join(n.to_bytes(4, "big") for n in (3, 28, 28))
 
 
@@ -96,7 +102,12 @@ def test_build_is_reproducible(tmp_path: Path) -> None:
     assert first == second
     with zipfile.ZipFile(tmp_path / "a.npz") as archive:
         members = archive.infolist()
-    assert [m.filename for m in members] == ["x_test.npy", "x_train.npy", "y_test.npy", "y_train.npy"]
+    assert [m.filename for m in members] == [
+        "x_test.npy",
+        "x_train.npy",
+        "y_test.npy",
+        "y_train.npy",
+    ]
     assert {m.date_time for m in members} == {(1980, 1, 1, 0, 0, 0)}
     assert {m.external_attr >> 16 for m in members} == {0o644}
 
@@ -127,7 +138,9 @@ def test_build_refuses_a_missing_file(tmp_path: Path) -> None:
     ("magic", "shape", "message"),
     [(0x00000801, (2, 28, 28), "magic number"), (0x00000803, (5, 28, 28), "header says")],
 )
-def test_read_idx_rejects_a_bad_header(tmp_path: Path, magic: int, shape: tuple, message: str) -> None:
+def test_read_idx_rejects_a_bad_header(
+    tmp_path: Path, magic: int, shape: tuple, message: str
+) -> None:
     path = tmp_path / "images.gz"
     header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in shape)
     with gzip.open(path, "wb") as f:
@@ -136,7 +149,9 @@ def test_read_idx_rejects_a_bad_header(tmp_path: Path, magic: int, shape: tuple,
         build_mnist.read_idx(path, 3)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout"
+)
 def test_committed_npz_is_what_the_original_files_give(tmp_path: Path) -> None:
     """Where the original .gz files are at hand (../shared), the build from them gives the committed file.
     The test above proves the same content on every clone; this one also checks the zip packaging."""
@@ -150,7 +165,9 @@ def test_data_readme_states_the_checksum_of_the_committed_file() -> None:
 
 
 def test_notebook_loads_mnist_with_the_right_shapes_and_counts(notebook_functions: dict) -> None:
-    (x_train, y_train), (x_test, y_test) = notebook_functions["load_mnist"](ROOT / "data" / "mnist.npz")
+    (x_train, y_train), (x_test, y_test) = notebook_functions["load_mnist"](
+        ROOT / "data" / "mnist.npz"
+    )
     assert (x_train.shape, x_train.dtype) == ((60000, 28, 28), np.uint8)
     assert (y_train.shape, y_train.dtype) == ((60000,), np.uint8)
     assert (x_test.shape, x_test.dtype) == ((10000, 28, 28), np.uint8)
@@ -161,7 +178,9 @@ def test_notebook_loads_mnist_with_the_right_shapes_and_counts(notebook_function
 
 
 @pytest.mark.parametrize("damage", ["one flipped byte", "truncated"])
-def test_notebook_refuses_a_damaged_file(notebook_functions: dict, tmp_path: Path, damage: str) -> None:
+def test_notebook_refuses_a_damaged_file(
+    notebook_functions: dict, tmp_path: Path, damage: str
+) -> None:
     data = bytearray((ROOT / "data" / "mnist.npz").read_bytes())
     if damage == "truncated":
         data = data[:1_000_000]
@@ -177,13 +196,16 @@ def test_notebook_refuses_a_damaged_file(notebook_functions: dict, tmp_path: Pat
 
 
 def test_notebook_downloads_when_there_is_no_local_copy(
-    notebook_functions: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    notebook_functions: dict,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
 ) -> None:
     keras = notebook_functions["keras"]
     fake = ((np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)),) * 2
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
     assert notebook_functions["load_mnist"](tmp_path / "absent.npz") == fake
-    assert "downloading MNIST" in capsys.readouterr().out
+    assert "not found: downloading it with keras.datasets.mnist" in capsys.readouterr().out
 
 
 def test_notebook_explains_a_failed_download(
@@ -195,5 +217,8 @@ def test_notebook_explains_a_failed_download(
         raise OSError("no network")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    with pytest.raises(RuntimeError, match=r"absent\.npz is missing.*no network.*build_mnist\.py"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"absent\.npz is missing and MNIST could not be downloaded \(no network\)",
+    ):
         notebook_functions["load_mnist"](tmp_path / "absent.npz")

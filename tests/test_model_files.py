@@ -21,7 +21,9 @@ def test_saved_model_loads_back_and_predicts_the_same(
     x = trained_notebook["x_val"][:256]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     moving = [w for w in model.weights if "moving" in w.path]
-    assert len(moving) == 8  # mean and variance of four batch normalisations, now trained away from 0 and 1
+    assert (
+        len(moving) == 8
+    )  # mean and variance of four batch normalisations, now trained away from 0 and 1
     assert not np.allclose(trained_notebook["keras"].ops.convert_to_numpy(moving[1]), 1.0)
 
 
@@ -38,7 +40,9 @@ def test_model_file_of_the_wrong_kind(notebook_functions: dict, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_model_file_that_is_not_a_model(notebook_functions: dict, tmp_path: Path, suffix: str) -> None:
+def test_model_file_that_is_not_a_model(
+    notebook_functions: dict, tmp_path: Path, suffix: str
+) -> None:
     path = tmp_path / f"model{suffix}"
     path.write_text("this is a text file, not a model")
     with pytest.raises(ValueError, match="is not a Keras model file"):
@@ -65,4 +69,6 @@ def test_annotation_marks_right_and_wrong_predictions(notebook_functions: dict) 
         assert len(inked) > 20
         others = [c for c in range(3) if c != channel]
         assert (inked[:, channel] > inked[:, others].max(axis=1) + 50).mean() > 0.9
-    assert np.count_nonzero(wrong[145:165] != 255) > np.count_nonzero(right[145:165] != 255)  # "(true 3)"
+    assert np.count_nonzero(wrong[145:165] != 255) > np.count_nonzero(
+        right[145:165] != 255
+    )  # "(true 3)"

@@ -10,31 +10,20 @@ import types
 from pathlib import Path
 
 import cv2
-import nbformat
 import numpy as np
 import pytest
-from notebook_helpers import NOTEBOOK, run_tagged_cells
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "data" / "samples"
-
-
-def cell_source(tag: str) -> str:
-    """The source of the notebook's one code cell with ``tag``."""
-    (cell,) = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if tag in c.metadata.get("tags", [])]
-    return cell.source
+from notebooks.notebook_tools import run_tagged_cells
+from tests.conftest import SAMPLES, cell_source, centre_of_mass
 
 
-def draw(digit: str = "7", size: tuple[int, int] = (240, 320), at: tuple[int, int] = (40, 190)) -> np.ndarray:
+def draw(
+    digit: str = "7", size: tuple[int, int] = (240, 320), at: tuple[int, int] = (40, 190)
+) -> np.ndarray:
     """Dark ink on white paper, uint8 grayscale, the digit placed at ``at`` (x, y of its baseline)."""
     image = np.full(size, 255, np.uint8)
     cv2.putText(image, digit, at, cv2.FONT_HERSHEY_SIMPLEX, 4, 0, 12, cv2.LINE_AA)
     return image
-
-
-def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    rows, cols = np.indices(image.shape)
-    return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
 
 
 def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int]:
@@ -59,20 +48,25 @@ def test_result_is_sized_like_mnist(notebook_functions: dict, digit: str) -> Non
     assert 0.0 <= result.min() and result.max() <= 1.0 and result.max() > 0.9
     height, width = ink_box(result)
     assert max(height, width) <= 20
-    assert max(height, width) >= 18  # the longer side is scaled up to about 20 pixels, not left small
+    assert (
+        max(height, width) >= 18
+    )  # the longer side is scaled up to about 20 pixels, not left small
 
 
 def test_result_is_centred_where_mnist_digits_are(notebook_functions: dict) -> None:
     """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14), and of any
     other target: on (12, 16), a swap of rows and columns would miss by 4 pixels."""
-    prepare, centre_by_mass = notebook_functions["prepare_digit"], notebook_functions["centre_by_mass"]
+    prepare, centre_by_mass = (
+        notebook_functions["prepare_digit"],
+        notebook_functions["centre_by_mass"],
+    )
     target = np.array(notebook_functions["MNIST_CENTRE"])
-    centres = np.array([centre_of_mass(prepare(draw(d))) for d in "0123456789"])
+    centres = centre_of_mass(np.stack([prepare(draw(d)) for d in "0123456789"]))
     assert np.abs(centres - target).max() <= 0.5 + 1e-6
     steps = notebook_functions["prepare_digit_steps"]
     for d in "0123456789":
         moved = centre_by_mass(steps(draw(d))["20 px"], centre=(12.0, 16.0))
-        assert np.abs(np.array(centre_of_mass(moved)) - (12.0, 16.0)).max() <= 0.5 + 1e-6, d
+        assert np.abs(centre_of_mass(moved) - (12.0, 16.0)).max() <= 0.5 + 1e-6, d
 
 
 @pytest.mark.parametrize("digit", ["1", "7", "0"])
@@ -104,16 +98,28 @@ def test_paper_tint_grain_and_specks_are_ignored(notebook_functions: dict) -> No
     prepare = notebook_functions["prepare_digit"]
     clean = draw("2")
     specked = clean.copy()
-    for x, y in [(15, 15), (300, 20), (20, 220), (290, 225), (160, 12)]:  # around the digit, in the margins
+    for x, y in [
+        (15, 15),
+        (300, 20),
+        (20, 220),
+        (290, 225),
+        (160, 12),
+    ]:  # around the digit, in the margins
         cv2.circle(specked, (x, y), 4, 0, -1)
     rng = np.random.default_rng(0)
-    tinted = 0.75 * specked.astype(np.float32) + 40 + rng.normal(0, 10, clean.shape)  # grey-yellowish paper
-    tinted_bgr = np.clip(np.stack([tinted * 0.85, tinted * 0.95, tinted], axis=-1), 0, 255).astype(np.uint8)
+    tinted = (
+        0.75 * specked.astype(np.float32) + 40 + rng.normal(0, 10, clean.shape)
+    )  # grey-yellowish paper
+    tinted_bgr = np.clip(np.stack([tinted * 0.85, tinted * 0.95, tinted], axis=-1), 0, 255).astype(
+        np.uint8
+    )
     reference = prepare(clean)
     for picture in (specked, tinted_bgr):
         result = prepare(picture)
         assert np.abs(result - reference).mean() < 0.01
-        assert result[0].max() == result[-1].max() == 0.0  # nothing left in the frame around the digit
+        assert (
+            result[0].max() == result[-1].max() == 0.0
+        )  # nothing left in the frame around the digit
     mask = notebook_functions["find_ink"](notebook_functions["light_ink_on_dark"](specked))
     assert mask[15, 15] == 0 and mask[20, 300] == 0  # the specks themselves are gone from the mask
 
@@ -139,7 +145,9 @@ def test_reads_files_of_every_sample_with_the_right_polarity(notebook_functions:
         assert result.shape == (28, 28)
         assert max(ink_box(result)) <= 20
         assert np.median(result) == 0.0, path.name  # the background, most of the frame, is black
-        assert result.max() > 0.9 and 0.05 < np.mean(result > 0.5) < 0.5, path.name  # the ink is light
+        assert result.max() > 0.9 and 0.05 < np.mean(result > 0.5) < 0.5, (
+            path.name
+        )  # the ink is light
 
 
 def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -> None:
@@ -152,7 +160,9 @@ def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -
     with np.load(ROOT / "data" / "mnist.npz") as data:
         digits = data["x_test"][:50]
     prepare = notebook_functions["prepare_digit"]
-    correlations = [np.corrcoef(prepare(d).ravel(), d.ravel().astype(np.float32))[0, 1] for d in digits]
+    correlations = [
+        np.corrcoef(prepare(d).ravel(), d.ravel().astype(np.float32))[0, 1] for d in digits
+    ]
     assert np.mean(correlations) > 0.78 and min(correlations) > 0.6
 
 
@@ -169,23 +179,16 @@ def test_float_16_bit_and_batch_of_one_inputs(notebook_functions: dict) -> None:
     np.testing.assert_array_equal(read_image(gray[np.newaxis, :, :, np.newaxis]), gray)
 
 
-def test_predict_digit_feeds_the_model_one_prepared_image(notebook_functions: dict) -> None:
+def test_predict_digit_feeds_the_model_one_prepared_image(
+    notebook_functions: dict, fixed_model
+) -> None:
     """The model gets a batch of one 28×28 image with one channel, prepared: nothing else would do."""
-    keras = notebook_functions["keras"]
-    seen = []
-
-    class Recorder(keras.Model):  # a stand-in model that keeps its input and always answers 6
-        def call(self, x):
-            seen.append(keras.ops.convert_to_numpy(x))
-            return keras.ops.one_hot(keras.ops.full((keras.ops.shape(x)[0],), 6, dtype="int32"), 10)
-
-    recorder = Recorder()
-    recorder.compile(run_eagerly=True)  # so that call() sees real arrays
     image = draw("6")
-    digit, probabilities = notebook_functions["predict_digit"](recorder, image)
+    digit, probabilities = notebook_functions["predict_digit"](fixed_model, image)
     assert digit == 6 and probabilities.shape == (10,)
-    assert seen[-1].shape == (1, 28, 28, 1)
-    np.testing.assert_array_equal(seen[-1][0, :, :, 0], notebook_functions["prepare_digit"](image))
+    seen = notebook_functions["keras"].ops.convert_to_numpy(fixed_model.seen[-1])
+    assert seen.shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(seen[0, :, :, 0], notebook_functions["prepare_digit"](image))
 
 
 @pytest.mark.parametrize(
@@ -233,7 +236,8 @@ def test_colab_upload_of_my_digit(
     def show(paths: list[Path]) -> None:  # as show_steps and show_prediction do: prepare each file
         shown.append([(path, notebook_functions["prepare_digit"](path)) for path in paths])
 
-    namespace = dict(notebook_functions, show_steps=show, show_prediction=show)
+    namespace = dict(notebook_functions, show_steps=show, model=None)
+    namespace["show_prediction"] = lambda model, paths: show(paths)
     source = cell_source("my-digit").replace("MY_DIGIT = None", 'MY_DIGIT = "upload"', 1)
     exec(source, namespace)
     assert [[path for path, _ in call] for call in shown] == [[Path("my_digit.png")]] * 2
@@ -249,7 +253,8 @@ def test_upload_outside_colab_says_what_to_do(notebook_functions: dict) -> None:
 
 def test_my_digit_is_left_alone_by_default(notebook_functions: dict) -> None:
     shown = []
-    namespace = dict(notebook_functions, show_steps=shown.append, show_prediction=shown.append)
+    namespace = dict(notebook_functions, show_steps=shown.append, model=None)
+    namespace["show_prediction"] = lambda model, paths: shown.append(paths)
     exec(cell_source("my-digit"), namespace)
     assert shown == [] and namespace["MY_DIGIT"] is None
 
@@ -259,10 +264,14 @@ def test_an_erosion_that_would_remove_every_stroke_is_not_made(notebook_function
     them would leave nothing, so they are scaled as they are."""
     mask = np.zeros((201, 201), np.uint8)
     mask[::10, ::10] = 255  # a dot every 10 pixels, 201 pixels across: no enlarging first
-    assert notebook_functions["stroke_width"](mask) > 100  # the width estimate: far beyond any stroke
-    digit = notebook_functions["crop_and_scale"](mask)
+    assert (
+        notebook_functions["stroke_width"](mask) > 100
+    )  # the width estimate: far beyond any stroke
+    digit = notebook_functions["crop_and_scale"](mask, notebook_functions["MNIST_STROKE"])
     assert digit.shape == (20, 20) and digit.max() > 0  # not eroded away
-    np.testing.assert_allclose(digit.mean(), 441 / 201**2, rtol=0.05)  # every dot kept, averaged down
+    np.testing.assert_allclose(
+        digit.mean(), 441 / 201**2, rtol=0.05
+    )  # every dot kept, averaged down
 
 
 def test_the_preparation_is_what_makes_pictures_readable(trained_notebook: dict) -> None:

@@ -9,7 +9,7 @@ import runpy
 import subprocess
 import sys
 
-from notebook_helpers import ROOT
+from notebooks.notebook_tools import ROOT
 
 TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff")
 
@@ -23,13 +23,21 @@ def readme_command(heading_words: str) -> str:
 
 def requirement_names(path: str) -> list[str]:
     lines = [line.split("#")[0].strip() for line in (ROOT / path).read_text().splitlines()]
-    return [re.split(r"[<>=\[ ]", line)[0].lower() for line in lines if line and not line.startswith("-r")]
+    return [
+        re.split(r"[<>=\[ ]", line)[0].lower()
+        for line in lines
+        if line and not line.startswith("-r")
+    ]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
     """A learner who passes the README's test command passes CI: the same install, lint and test steps."""
     steps = readme_command("Run the tests").split(" && ")
-    install = ["python3 -m venv .venv", ". .venv/bin/activate", "pip install -r requirements-dev.txt"]
+    install = [
+        "python3 -m venv .venv",
+        ". .venv/bin/activate",
+        "pip install -r requirements-dev.txt",
+    ]
     assert steps[:3] == install
     checks = " && ".join(steps[3:])
     assert checks == "ruff check . && ruff format --check . && pytest"
@@ -41,7 +49,9 @@ def test_the_learner_installs_what_the_notebook_needs_and_no_test_bench() -> Non
     """The run command installs requirements.txt alone, which holds no test tool; requirements-dev.txt adds
     the test tools to all of it."""
     run = readme_command("Run the whole walkthrough")
-    assert "pip install -r requirements.txt " in run and "papermill notebooks/mnist_cnn.ipynb" in run
+    assert (
+        "pip install -r requirements.txt " in run and "papermill notebooks/mnist_cnn.ipynb" in run
+    )
     runtime = requirement_names("requirements.txt")
     assert {"tensorflow", "keras", "anywidget", "papermill", "scikit-learn"} <= set(runtime)
     assert not set(TEST_TOOLS) & set(runtime)
@@ -55,7 +65,15 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
     on 6,000 images) and points the notebook's output away from models/ and outputs/."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNIST_")}
     trace = subprocess.run(
-        [sys.executable, "-m", "pytest", "--co", "-q", "--trace-config", "notebooks/mnist_cnn.ipynb"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--co",
+            "-q",
+            "--trace-config",
+            "notebooks/mnist_cnn.ipynb",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -80,10 +98,14 @@ def test_readme_is_a_front_page_whose_links_resolve() -> None:
     """At most 150 lines; every picture and file that the README and docs/ link to is in the repository."""
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 150
-    assert all(f"docs/{name}" in readme for name in ("drawing_pad.png", "benchmark.png", "benchmark.md"))
+    assert all(
+        f"docs/{name}" in readme for name in ("drawing_pad.png", "benchmark.png", "benchmark.md")
+    )
     missing = []
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):  # relative links only
+        for target in re.findall(
+            r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()
+        ):  # relative links only
             if not (page.parent / target).exists():
                 missing.append(f"{page.relative_to(ROOT)}: {target}")
     assert not missing, f"links to missing files: {missing}"

@@ -1,27 +1,31 @@
-"""The notebook's setup cells (run by tag): the knobs from papermill or the environment, with their defaults
-and their checks, and the device report, which shows a GPU error only where there is a GPU to miss."""
+"""The notebook's setup cell (run by tag): the settings from papermill or the environment, with their
+defaults and their checks, and the device report, which shows a GPU error only where there is a GPU to
+miss."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import os
-import shutil
 
 import pytest
-from notebook_helpers import run_tagged_cells
+
+from notebooks.notebook_tools import run_tagged_cells
 
 
 def setup(**injected) -> dict:
-    """The parameters cell, the values papermill would inject after it, then the setup cells."""
+    """The parameters cell, the values papermill would inject after it, then the setup cell."""
     namespace = run_tagged_cells("parameters")
     namespace.update(injected)
     return run_tagged_cells("setup", namespace=namespace)
 
 
-@pytest.mark.parametrize(("name", "value"), [("EPOCHS", 0), ("TRAIN_SAMPLES", 0), ("VALIDATION_SPLIT", 1.0)])
-def test_an_impossible_knob_is_a_clear_error(name: str, value: float) -> None:
-    with pytest.raises(ValueError, match=f"{name} must be"):
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("EPOCHS", 0), ("TRAIN_SAMPLES", 0), ("VALIDATION_SPLIT", 1.0), ("LABEL_SMOOTHING", 1.0)],
+)
+def test_an_impossible_setting_is_a_clear_error(name: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be .*, got {value}"):
         setup(**{name: value})
 
 
@@ -35,9 +39,12 @@ def test_train_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize(
-    ("quick", "expected"), [("1", (True, 3)), ("true", (True, 3)), ("Yes", (True, 3)), ("0", (False, 25))]
+    ("quick", "expected"),
+    [("1", (True, 3)), ("true", (True, 3)), ("Yes", (True, 3)), ("0", (False, 25))],
 )
-def test_the_defaults_nobody_runs(monkeypatch: pytest.MonkeyPatch, quick: str, expected: tuple) -> None:
+def test_the_defaults_nobody_runs(
+    monkeypatch: pytest.MonkeyPatch, quick: str, expected: tuple
+) -> None:
     """MNIST_QUICK spelled 1, true or yes; 3 epochs in quick mode and 25 in full when nothing sets them."""
     monkeypatch.setenv("MNIST_QUICK", quick)
     monkeypatch.delenv("MNIST_EPOCHS")
@@ -47,27 +54,31 @@ def test_the_defaults_nobody_runs(monkeypatch: pytest.MonkeyPatch, quick: str, e
 
 
 def device_report(monkeypatch: pytest.MonkeyPatch, driver: bool, failing: bool) -> str:
-    """What the setup prints when TensorFlow looks for a GPU, with an NVIDIA driver present or not, and with
-    TensorFlow's C++ code writing a CUDA error to the error stream (file descriptor 2), as a failing driver
-    makes it do."""
-    tf = setup()["tf"]
+    """What the setup prints when Keras lists the devices, with an NVIDIA driver present or not, and with
+    the backend's C++ code writing a CUDA error to the error stream (file descriptor 2), as a failing
+    driver makes TensorFlow do."""
+    keras = setup()["keras"]
 
-    def list_physical_devices(kind):
+    def list_devices(device_type=None):
         if failing:
             os.write(2, b"W0000 00:00:1.0 42 cuda_executor.cc:1] a warning that is only noise\n")
-            os.write(2, b"E0000 00:00:1.0 42 cuda.cc:52] failed call to cuInit: CUDA_ERROR_NO_DEVICE")
+            os.write(
+                2, b"E0000 00:00:1.0 42 cuda.cc:52] failed call to cuInit: CUDA_ERROR_NO_DEVICE"
+            )
             os.write(2, b"\n")
-        return []
+        return ["cpu:0"]
 
-    monkeypatch.setattr(tf.config, "list_physical_devices", list_physical_devices)
-    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/nvidia-smi" if driver else None)
+    exists = os.path.exists
+    monkeypatch.setattr(keras.distribution, "list_devices", list_devices)
+    monkeypatch.setattr(
+        os.path, "exists", lambda path: driver if path == "/proc/driver/nvidia" else exists(path)
+    )
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         setup()
     return printed.getvalue()
 
 
-@pytest.mark.skipif(os.path.exists("/proc/driver/nvidia"), reason="this machine has an NVIDIA driver")
 def test_no_gpu_and_no_driver_prints_nothing_alarming(monkeypatch: pytest.MonkeyPatch) -> None:
     report = device_report(monkeypatch, driver=False, failing=True)
     assert "device: no GPU found, training on the CPU" in report
@@ -76,6 +87,27 @@ def test_no_gpu_and_no_driver_prints_nothing_alarming(monkeypatch: pytest.Monkey
 
 def test_a_failing_driver_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     report = device_report(monkeypatch, driver=True, failing=True)
-    assert "TensorFlow reported: failed call to cuInit: CUDA_ERROR_NO_DEVICE" in report
+    assert "reported: failed call to cuInit: CUDA_ERROR_NO_DEVICE" in report
     assert "noise" not in report  # warnings are dropped, errors kept
-    assert "TensorFlow reported" not in device_report(monkeypatch, driver=True, failing=False)
+    assert "reported" not in device_report(monkeypatch, driver=True, failing=False)
+
+
+def test_label_smoothing_can_be_set_by_papermill() -> None:
+    """LABEL_SMOOTHING is in the parameters cell, so papermill's injected cell, which comes right after
+    it, sets it before anything reads it."""
+    import papermill
+
+    from notebooks.notebook_tools import NOTEBOOK
+
+    injected = papermill.parameterize.parameterize_notebook(
+        papermill.iorw.load_notebook_node(str(NOTEBOOK)), {"LABEL_SMOOTHING": 0.0, "EPOCHS": 2}
+    )
+    code = [cell for cell in injected.cells if cell.cell_type == "code"]
+    tags = [cell.metadata.get("tags", []) for cell in code]
+    where = tags.index(["injected-parameters"])
+    assert "parameters" in tags[where - 1] and "setup" in tags[where + 1]
+    assert "LABEL_SMOOTHING" in code[where - 1].source
+    namespace = run_tagged_cells("parameters")
+    exec(code[where].source, namespace)
+    namespace = run_tagged_cells("setup", namespace=namespace)
+    assert (namespace["LABEL_SMOOTHING"], namespace["EPOCHS"]) == (0.0, 2)

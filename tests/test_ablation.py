@@ -1,0 +1,92 @@
+"""Section 16's exercises and benchmarks/ablation.py, which measures what they and the recipe's other
+choices give: every change is in the notebook as the exercises quote it, and, applied to the notebook's
+own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+
+from benchmarks import ablation
+from notebooks.notebook_tools import NOTEBOOK, cells_tagged
+from tests.conftest import RECIPE_PARAMS
+
+
+def exercise_cells() -> list[str]:
+    """The markdown of section 16, one cell per exercise."""
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 16. "))
+    end = next(i for i, c in enumerate(cells) if i > start and c.source.startswith("## "))
+    return [c.source for c in cells[start:end] if c.source.startswith("**Exercise ")]
+
+
+def test_every_change_is_in_the_notebook_as_the_exercises_quote_it() -> None:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    texts = exercise_cells()
+    assert len(texts) >= 4
+    for name, edits in ablation.VARIANTS.items():
+        for tag, old, new in edits:
+            tagged = [notebook.cells[i].source for i in cells_tagged(notebook, tag)]
+            assert any(old in source for source in tagged), (name, old)
+            if name in ablation.EXERCISES:  # the learner is told exactly what to change
+                quoted = [f"`{old.strip()}`"] + ([f"`{new.strip()}`"] if new.strip() else [])
+                assert any(all(q in text for q in quoted) for text in texts), (name, quoted)
+    assert any(f"`{ablation.INVERTED}`" in text for text in texts)
+    assert set(ablation.FULL_MODE) <= set(ablation.VARIANTS)
+
+
+def test_the_smoke_run_makes_every_exercises_change_and_writes_its_figures() -> None:
+    result = ablation.main(["--smoke"])
+    assert result["mode"] == {
+        "name": "smoke",
+        "epochs": 1,
+        "train_samples": 512,
+        "validation_samples": 6000,
+    }
+    runs = {run["variant"]: run for run in result["runs"]}
+    assert list(runs) == ["the recipe", *ablation.EXERCISES]
+    for run in runs.values():
+        assert 0.0 <= run["val_accuracy"] <= 1.0 and run["train_loss"] > 0 and run["seconds"] > 0
+        assert abs(run["untrained_loss"] - 2.30) < 0.1
+    recipe = runs["the recipe"]
+    assert recipe["params"] == RECIPE_PARAMS and 0.0 <= recipe["inverted_val_accuracy"] <= 1.0
+    assert recipe["label_smoothing"] == 0.1 and runs["no label smoothing"]["label_smoothing"] == 0
+    shapes = runs["first filters 3×3"]["output_shapes"]
+    assert shapes[3] == [26, 26, 32]  # after the three augmentation layers: 28 − 3 + 1
+    assert runs["first filters 3×3"]["params"] == RECIPE_PARAMS - (25 - 9) * 32
+    assert runs["no augmentation"]["output_shapes"][0] == [
+        24,
+        24,
+        32,
+    ]  # the convolution comes first
+    channels = (
+        32 + 64 + 64 + 128
+    )  # each batch normalisation had 4 numbers per channel; a bias has 1
+    assert runs["no batch normalisation"]["params"] == RECIPE_PARAMS - 4 * channels + channels
+    written = Path(os.environ["MNIST_OUTPUT_ROOT"]) / "outputs" / "ablation_smoke.json"
+    assert json.loads(written.read_text())["val_accuracy"].keys() == runs.keys()
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch) -> None:
+    """Each run keeps its own result file; started again, the script reads back the runs done and runs
+    only the others."""
+    monkeypatch.setenv("MNIST_OUTPUT_ROOT", str(tmp_path))
+    done = tmp_path / "outputs" / "ablation" / "smoke" / "the-recipe_seed42.json"
+    done.parent.mkdir(parents=True)
+    kept = {"variant": "the recipe", "seed": 42, "val_accuracy": 0.5, "train_accuracy": 0.5, "train_loss": 1.0,
+            "untrained_loss": 2.3, "train_samples": 512, "validation_samples": 6000, "params": 1,
+            "output_shapes": [[28, 28, 1]]}  # fmt: skip
+    done.write_text(json.dumps(kept))
+    ran = []
+    monkeypatch.setattr(ablation, "setup", lambda epochs, samples: {})
+    monkeypatch.setattr(
+        ablation,
+        "run",
+        lambda base, variant, seed: ran.append(variant) or dict(kept, variant=variant),
+    )
+    result = ablation.main(["--smoke"])
+    assert ran == list(ablation.EXERCISES)  # the recipe's run was read back
+    assert result["runs"][0] == kept
