@@ -852,7 +852,7 @@ def inside_outputs(inside: keras.Model, images: np.ndarray) -> Iterator[list[np.
     """``inside``'s outputs for 28×28 images, 500 at a time (the first block's maps are large)."""
     for start in range(0, len(images), 500):
         batch = np.reshape(images[start : start + 500], (-1, 28, 28, 1))
-        yield [keras.ops.convert_to_numpy(output) for output in inside.predict_on_batch(batch)]
+        yield [keras.ops.convert_to_numpy(output) for output in inside(batch, training=False)]
 
 
 def feature_maps(inside: keras.Model, image: np.ndarray) -> list[np.ndarray]:
