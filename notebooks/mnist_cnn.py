@@ -845,7 +845,7 @@ def look_inside(model: keras.Model) -> keras.Model:
     """The trained model, returning what each convolution block outputs, the dense layer's 128
     features (each after its ReLU) and the 10 probabilities."""
     relus = [layer for layer in model.layers if isinstance(layer, layers.ReLU)]
-    return keras.Model(model.inputs, [relu.output for relu in relus] + model.outputs)
+    return keras.Model(model.inputs[0], [relu.output for relu in relus] + model.outputs)
 
 
 def inside_outputs(inside: keras.Model, images: np.ndarray) -> Iterator[list[np.ndarray]]:

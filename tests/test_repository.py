@@ -11,7 +11,7 @@ import sys
 
 from notebooks.notebook_tools import ROOT
 
-TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff")
+TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff", "uv", "jupytext")
 
 
 def readme_command(heading_words: str) -> str:
