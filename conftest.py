@@ -1,11 +1,12 @@
-"""Settings for every pytest run from this repository, loaded before any test or notebook is collected.
+"""Settings for every pytest run from this repository, loaded before any test or notebook is
+collected.
 
-Whatever pytest is asked to run (`pytest`, `pytest tests/...` or `pytest notebooks/mnist_cnn.ipynb` alone),
-the notebook runs in quick mode for one epoch on the first 6,000 training images (a test that needs more
-sets it) and writes its models and pictures to a temporary folder, never to the project's `models/` and
-`outputs/`. Such a model reads about 94% of the test digits: enough for what the tests check, and each of
-the suite's notebook runs is about 10 s shorter than with quick mode's own 18,000 images. Kernels started
-by nbval and by the tests inherit these variables.
+Whatever pytest is asked to run (`pytest`, `pytest tests/...` or `pytest notebooks/mnist_cnn.ipynb`
+alone), the notebook runs in quick mode for one epoch on the first 6,000 training images (a test
+that needs more sets it) and writes its models and pictures to a temporary folder, never to the
+project's `models/` and `outputs/`. Such a model reads about 94% of the test digits: enough for what
+the tests check, and each of the suite's notebook runs is about 10 s shorter than with quick mode's
+own 18,000 images. Kernels started by nbval and by the tests inherit these variables.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""Run the notebook in another set of package versions than the newest: Colab's, or the lowest ones that
-requirements.txt allows. CI runs both after the tests (.ci/run); by hand, from the repository root:
+"""Run the notebook in another set of package versions than the newest: Colab's, or the lowest ones
+that requirements.txt allows. CI runs both after the tests (.ci/run); by hand, from the repository
+root:
 
-    python .ci/compat.py colab    # .ci/requirements-colab.txt (Colab's versions), on Python 3.13 if found
-    python .ci/compat.py lowest   # requirements.txt, every direct requirement at its lowest, on Python 3.10
+    python .ci/compat.py colab    # .ci/requirements-colab.txt (Colab's versions), Python 3.13
+    python .ci/compat.py lowest   # requirements.txt, each direct requirement at its lowest, 3.10
 
-Each builds its own virtual environment with uv (pip install uv), runs the notebook top to bottom in a
-fresh kernel of that environment, headless, in quick mode (one epoch on 6,000 training images), and fails
-on any error or any output that a cell wrote to the error stream. It prints the versions the notebook
-reported and its test accuracy.
+Each builds its own virtual environment with uv (pip install uv), runs the notebook top to bottom in
+a fresh kernel of that environment, headless, in quick mode (one epoch on 6,000 training images),
+and fails on any error or any output that a cell wrote to the error stream. It prints the versions
+the notebook reported and its test accuracy.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ def problems(notebook: dict) -> list[str]:
 
 
 def execute(output: Path) -> int:
-    """Run the notebook in a fresh kernel of this interpreter's environment (nbclient, as Jupyter and
-    papermill do), write the executed notebook to ``output``, and report: 0 if it ran cleanly."""
+    """Run the notebook in a fresh kernel of this interpreter's environment (nbclient, as Jupyter
+    and papermill do), write the executed notebook to ``output``, and report: 0 if it ran
+    cleanly."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -73,8 +75,8 @@ def execute(output: Path) -> int:
 
 
 def python_for(version: str) -> str:
-    """An interpreter of ``version`` that runs on this machine (pyenv's first), or ``version`` itself,
-    which uv then looks for."""
+    """An interpreter of ``version`` that runs on this machine (pyenv's first), or ``version``
+    itself, which uv then looks for."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates = [
         *sorted(pyenv.glob(f"{version}.*/bin/python{version}")),
@@ -87,7 +89,8 @@ def python_for(version: str) -> str:
 
 
 def run(name: str, workdir: Path) -> int:
-    """Build the environment of the set ``name`` in ``workdir``, run the notebook in it and report."""
+    """Build the environment of the set ``name`` in ``workdir``, run the notebook in it and
+    report."""
     started, spec = time.monotonic(), SETS[name]
     venv = workdir / "venv"
     subprocess.run(
@@ -110,7 +113,8 @@ def run(name: str, workdir: Path) -> int:
         reported = json.loads(metrics.read_text())
         versions = ", ".join(f"{key} {value}" for key, value in reported["versions"].items())
         print(
-            f"{name}: {versions}; test accuracy {reported['test_accuracy']:.2%} (quick mode, 1 epoch)"
+            f"{name}: {versions}; "
+            f"test accuracy {reported['test_accuracy']:.2%} (quick mode, 1 epoch)"
         )
     verdict = "ran cleanly" if code == 0 else "FAILED"
     print(f"{name}: {verdict} (install {installed:.0f} s, all {time.monotonic() - started:.0f} s)")

@@ -1,19 +1,20 @@
-"""What each choice of the recipe buys, and what the notebook's exercises give: validation accuracy over
-seeds, with one change at a time made to the notebook's own cells.
+"""What each choice of the recipe buys, and what the notebook's exercises give: validation accuracy
+over seeds, with one change at a time made to the notebook's own cells.
 
-    python -m benchmarks.ablation                # quick mode (3 epochs, 18,000 images): every variant
-    python -m benchmarks.ablation --full         # full mode (25 epochs, 54,000 images): the recipe, and
-                                                 # without augmentation, dropout or label smoothing
+    python -m benchmarks.ablation                # quick mode (3 epochs, 18,000 images): all of them
+    python -m benchmarks.ablation --full         # full mode (25 epochs, 54,000 images): the recipe,
+                                                 # and without augmentation, dropout or smoothing
     python -m benchmarks.ablation --seeds 42 43  # fewer seeds (default 42, 43, 44)
-    python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images: do they run?
+    python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images
 
-Section 16 of the notebook asks the learner to change one thing and compare; its table gives what each
-ingredient of the recipe is worth, undone on its own. This script makes the same changes to the notebook's
-own cells (run by tag, with the edits the exercises quote), trains, and scores on the 6,000 validation
-images: the test set is never touched, since this is how the recipe is chosen. The runs are interleaved
-(seed after seed, every variant for each seed), so that a busy spell of the machine hits every variant.
-Each run keeps its result in ``outputs/ablation/<mode>/``: stopped and started again, the script reads
-back the runs done and goes on. It prints ranges over the seeds and writes ``outputs/ablation_<mode>.json``.
+Section 16 of the notebook asks the learner to change one thing and compare; its table gives what
+each ingredient of the recipe is worth, undone on its own. This script makes the same changes to the
+notebook's own cells (run by tag, with the edits the exercises quote), trains, and scores on the
+6,000 validation images: the test set is never touched, since this is how the recipe is chosen. The
+runs are interleaved (seed after seed, every variant for each seed), so that a busy spell of the
+machine hits every variant. Each run keeps its result in ``outputs/ablation/<mode>/``: stopped and
+started again, the script reads back the runs done and goes on. It prints ranges over the seeds and
+writes ``outputs/ablation_<mode>.json``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from notebooks.notebook_tools import (
 
 CONV1 = "layers.Conv2D(32, kernel_size=5, use_bias=False)"
 BATCH_NORM = "            layers.BatchNormalization(momentum=0.9),\n"
-# The changes that the exercises ask for: (tag of the notebook's cell, text in it, what replaces it).
+# The changes that the exercises ask for: (tag of the notebook's cell, text in it, what replaces
+# it).
 EXERCISES: dict[str, list[Edit]] = {
     "no label smoothing": [("parameters", "LABEL_SMOOTHING = 0.1", "LABEL_SMOOTHING = 0")],
     "first filters 3×3": [("model", CONV1, CONV1.replace("kernel_size=5", "kernel_size=3"))],
@@ -169,7 +171,9 @@ def main(argv: list[str] | None = None) -> dict:
             )
             if base is None and not path.exists():
                 base = setup(epochs, samples)
-            row = cached(path, lambda variant=variant, seed=seed: run(base, variant, seed))
+            row = cached(
+                path, lambda base=base, variant=variant, seed=seed: run(base, variant, seed)
+            )
             runs.append(row | {"_read_back": bool(note)})
     runs = [{k: v for k, v in r.items() if k != "_read_back"} for r in runs]
     result = {
@@ -190,16 +194,19 @@ def main(argv: list[str] | None = None) -> dict:
 def report(result: dict) -> None:
     mode = result["mode"]
     print(
-        f"\n{mode['name']} mode: {mode['epochs']} epochs on {mode['train_samples']:,} images, seeds {result['seeds']}"
+        f"\n{mode['name']} mode: {mode['epochs']} epochs on {mode['train_samples']:,} images, "
+        f"seeds {result['seeds']}"
     )
     print(
-        f"{'variant':<46} {'validation accuracy: mean [min, max]':>38} {'training loss':>22} {'params':>9}"
+        f"{'variant':<46} {'validation accuracy: mean [min, max]':>38} "
+        f"{'training loss':>22} {'params':>9}"
     )
     for variant, accuracy in result["val_accuracy"].items():
         loss = result["train_loss"][variant]
         params = next(r["params"] for r in result["runs"] if r["variant"] == variant)
         print(
-            f"{variant:<46} {accuracy['mean']:>19.2%} [{accuracy['min']:.2%}, {accuracy['max']:.2%}]"
+            f"{variant:<46} {accuracy['mean']:>19.2%} "
+            f"[{accuracy['min']:.2%}, {accuracy['max']:.2%}]"
             f" {loss['min']:>12.3f} to {loss['max']:.3f} {params:>9,}"
         )
     for variant in ("the recipe", "no label smoothing"):
@@ -211,7 +218,8 @@ def report(result: dict) -> None:
     if "the recipe" in result["inverted_val_accuracy"]:
         inverted = result["inverted_val_accuracy"]["the recipe"]
         print(
-            f"the recipe's models on inverted validation digits: {inverted['min']:.2%} to {inverted['max']:.2%}"
+            "the recipe's models on inverted validation digits: "
+            f"{inverted['min']:.2%} to {inverted['max']:.2%}"
         )
     shapes = [r["output_shapes"] for r in result["runs"] if r["variant"] == "first filters 3×3"]
     if shapes:

@@ -1,28 +1,31 @@
-"""Benchmark: the notebook's recipe against the keras.io "Simple MNIST convnet", several seeds, one machine.
+"""Benchmark: the notebook's recipe against the keras.io "Simple MNIST convnet", several seeds, one
+machine.
 
-    python -m benchmarks.compare                  # 3 seeds, the accuracy/time curve, TensorFlow and JAX rows
+    python -m benchmarks.compare                  # 3 seeds, the curve, TensorFlow and JAX rows
     python -m benchmarks.compare --seeds 1        # one seed of each recipe: a shorter run
-    python -m benchmarks.compare --quick          # a smoke run of every step, 1 epoch each, fewer images
+    python -m benchmarks.compare --quick          # a smoke run of every step, 1 epoch, fewer images
     python -m benchmarks.compare --backend torch  # the backend rows to measure (repeatable)
 
 In one invocation it runs four phases, each a function below:
 
-1. ``seeds``: the keras.io reference, trained exactly as published (https://keras.io/examples/vision/
-   mnist_convnet/), and the notebook in full mode (papermill, a fresh kernel), seed after seed,
-   alternating the two so that a busy spell of the machine hits both; after each of the reference's
-   epochs a callback records its test accuracy (it only records; nothing is chosen by it);
-2. ``budgets``: the notebook's recipe at shorter budgets (1, 2, 4 and 8 epochs, one seed), which gives its
-   accuracy against training time; from that curve, the training time it needs to reach the reference's
-   final mean accuracy;
-3. ``inference``: both seed-42 models timed, alternating, several times: throughput on the 10,000 test
-   images and the median latency of single-image predictions;
-4. ``backends``: the notebook in quick mode on each Keras backend asked for, for the seconds per step.
+1. ``seeds``: the keras.io reference, trained exactly as published
+   (https://keras.io/examples/vision/mnist_convnet/), and the notebook in full mode (papermill, a
+   fresh kernel), seed after seed, alternating the two so that a busy spell of the machine hits
+   both; after each of the reference's epochs a callback records its test accuracy (it only records;
+   nothing is chosen by it);
+2. ``budgets``: the notebook's recipe at shorter budgets (1, 2, 4 and 8 epochs, one seed), which
+   gives its accuracy against training time; from that curve, the training time it needs to reach
+   the reference's final mean accuracy;
+3. ``inference``: both seed-42 models timed, alternating, several times: throughput on the 10,000
+   test images and the median latency of single-image predictions;
+4. ``backends``: the notebook in quick mode on each Keras backend asked for: seconds per step.
 
-Every run keeps its result in its own file under ``outputs/benchmark/``: stopped and started again, the
-benchmark reads back the runs already done and goes on with the next (delete the folder to start afresh).
-It prints its progress (run, epoch, time left), then a table, and writes ``outputs/benchmark.json`` and
-``outputs/benchmark.png`` (the curve). Set MNIST_OUTPUT_ROOT to write models/ and outputs/ elsewhere.
-The full mode's epochs are the notebook's own default, read from its cells.
+Every run keeps its result in its own file under ``outputs/benchmark/``: stopped and started again,
+the benchmark reads back the runs already done and goes on with the next (delete the folder to start
+afresh). It prints its progress (run, epoch, time left), then a table, and writes
+``outputs/benchmark.json`` and ``outputs/benchmark.png`` (the curve). Set MNIST_OUTPUT_ROOT to write
+models/ and outputs/ elsewhere. The full mode's epochs are the notebook's own default, read from its
+cells.
 """
 
 from __future__ import annotations
@@ -36,14 +39,14 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
+import keras
 
-from benchmarks import reference as ref  # noqa: E402
-from benchmarks.progress import Progress  # noqa: E402
-from benchmarks.report import plot_curve, report  # noqa: E402
-from benchmarks.runs import cached, run_notebook  # noqa: E402
-from benchmarks.timing import seconds_per_step, time_inference, time_to_accuracy  # noqa: E402
-from notebooks.notebook_tools import ROOT, notebook_settings  # noqa: E402
+from benchmarks import reference as ref
+from benchmarks.progress import Progress
+from benchmarks.report import plot_curve, report
+from benchmarks.runs import cached, run_notebook
+from benchmarks.timing import seconds_per_step, time_inference, time_to_accuracy
+from notebooks.notebook_tools import ROOT, notebook_settings
 
 SEEDS = (42, 43, 44, 45, 46)
 BUDGETS = (1, 2, 4, 8)  # epochs of the shorter runs
@@ -88,7 +91,8 @@ def seeds(
 
 
 def budgets(epochs: list[int], env: dict, progress) -> list[dict]:
-    """Phase 2: the notebook's recipe at shorter budgets, seed 42: points of accuracy against time."""
+    """Phase 2: the notebook's recipe at shorter budgets, seed 42: points of accuracy against
+    time."""
     points = []
     for budget in epochs:
         parameters = {"QUICK": False, "EPOCHS": budget, "SEED": 42}
@@ -99,12 +103,13 @@ def budgets(epochs: list[int], env: dict, progress) -> list[dict]:
 
 
 def backends(names: list[str], epochs: int, env: dict, progress) -> dict:
-    """Phase 4: the notebook in quick mode on each backend: seconds per training step and accuracy."""
+    """Phase 4: the notebook in quick mode on each backend: seconds per training step and
+    accuracy."""
     rows = {}
     for backend in names:
         parameters = {"QUICK": True, "EPOCHS": epochs, "SEED": 42}
-        metrics = run_notebook(f"quick_{backend}", parameters, dict(env, KERAS_BACKEND=backend), progress,
-                               output_root())  # fmt: skip
+        backend_env = dict(env, KERAS_BACKEND=backend)
+        metrics = run_notebook(f"quick_{backend}", parameters, backend_env, progress, output_root())
         rows[backend] = {
             "seconds_per_step": seconds_per_step(metrics),
             "first_epoch_seconds": metrics["history"][0]["seconds"],
@@ -172,11 +177,12 @@ def main(argv: list[str] | None = None) -> dict:
         "KERAS_BACKEND": "tensorflow",
         "MNIST_QUICK": "0",
         "MNIST_EPOCHS": None,
-        # All the training images, as the notebook's defaults say; a smoke run takes what its caller set.
+        # All the training images, as the notebook's defaults say; a smoke run takes what its caller
+        # set.
         "MNIST_TRAIN_SAMPLES": os.environ.get("MNIST_TRAIN_SAMPLES") if args.quick else None,
     }
     print(
-        f"benchmark: {len(plan)} runs, seeds {chosen}; about {progress.left()} in all at first guess",
+        f"benchmark: {len(plan)} runs, seeds {chosen}; about {progress.left()} at first guess",
         flush=True,
     )
 

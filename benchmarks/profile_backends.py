@@ -4,21 +4,21 @@ tf.data pipeline (the notebook before), and the network alone, on each Keras bac
     python -m benchmarks.profile_backends                  # tensorflow, and jax when installed
     python -m benchmarks.profile_backends --backend torch  # any of tensorflow, jax, torch
 
-For each backend (a fresh process each, since Keras picks its backend at import) it builds the notebook's
-own network and augmentation layers (its cells, run by tag) and trains them in batches of 128, as the
-notebook does, in three set-ups:
+For each backend (a fresh process each, since Keras picks its backend at import) it builds the
+notebook's own network and augmentation layers (its cells, run by tag) and trains them in batches of
+128, as the notebook does, in three set-ups:
 
-* ``in the model``: ``build_model()`` as the notebook defines it, the random layers first, ``fit`` on the
-  NumPy arrays;
-* ``in tf.data``: the same network without its random layers, fed by a tf.data pipeline that applies the
-  same layers (shuffle, batch, augment, prefetch two batches, autotuning off: the notebook's earlier
-  pipeline, which needs TensorFlow whatever the backend);
+* ``in the model``: ``build_model()`` as the notebook defines it, the random layers first, ``fit``
+  on the NumPy arrays;
+* ``in tf.data``: the same network without its random layers, fed by a tf.data pipeline that applies
+  the same layers (shuffle, batch, augment, prefetch two batches, autotuning off: the notebook's
+  earlier pipeline, which needs TensorFlow whatever the backend);
 * ``none``: the network alone, no augmentation, ``fit`` on the arrays.
 
-Each set-up first trains one batch (tracing and compiling), then the set-ups take turns, pass after pass
-(interleaved, so that a busy spell of the machine hits all of them), each pass ``--steps`` steps. It
-prints the median milliseconds per step over the passes, their range, and the ratios, and writes
-``outputs/profile_backends.json``.
+Each set-up first trains one batch (tracing and compiling), then the set-ups take turns, pass after
+pass (interleaved, so that a busy spell of the machine hits all of them), each pass ``--steps``
+steps. It prints the median milliseconds per step over the passes, their range, and the ratios, and
+writes ``outputs/profile_backends.json``.
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
             f"profiling {backend}: {args.passes} passes of {args.steps} steps per set-up",
             flush=True,
         )
+        sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
         child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.profile_backends", "--child"]
-            + ["--steps", str(args.steps), "--passes", str(args.passes)],
+            [sys.executable, "-m", "benchmarks.profile_backends", "--child", *sizes],
             cwd=ROOT,
             env=dict(os.environ, KERAS_BACKEND=backend, MNIST_QUICK="1"),
             capture_output=True,
@@ -146,7 +146,8 @@ def report(results: dict) -> None:
             row = steps[name]
             low, high = min(row["passes"]), max(row["passes"])
             print(
-                f"  augmentation {name + ':':<15} {row['ms_per_step']:7.1f} ms/step [{low:.1f}, {high:.1f}]"
+                f"  augmentation {name + ':':<15} {row['ms_per_step']:7.1f} ms/step "
+                f"[{low:.1f}, {high:.1f}]"
                 f"  warm-up {row['warm_up_seconds']:5.1f} s"
             )
         ratio = steps["in the model"]["ms_per_step"] / steps["in tf.data"]["ms_per_step"]

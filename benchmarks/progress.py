@@ -43,7 +43,8 @@ class Progress:
             seconds if epoch == 1 else 0.7 * self.seconds_per_epoch[kind] + 0.3 * seconds
         )
         print(
-            f"  [{self.run + 1}/{len(self.plan)}] {self.label}: epoch {epoch}/{epochs} in {seconds:.0f} s "
+            f"  [{self.run + 1}/{len(self.plan)}] {self.label}: "
+            f"epoch {epoch}/{epochs} in {seconds:.0f} s "
             f"({self.elapsed()} elapsed, about {self.left()} left)",
             flush=True,
         )

@@ -57,8 +57,9 @@ def reference_model() -> keras.Model:
 
 
 class TestCurve(keras.callbacks.Callback):
-    """After each epoch, record the training seconds so far and the test accuracy. It only records: it
-    changes nothing in training and selects nothing; its own evaluation time is not counted as training."""
+    """After each epoch, record the training seconds so far and the test accuracy. It only records:
+    it changes nothing in training and selects nothing; its own evaluation time is not counted as
+    training."""
 
     def __init__(self, x_test: np.ndarray, y_test: np.ndarray, progress: Progress) -> None:
         super().__init__()

@@ -1,13 +1,15 @@
-"""Refresh the committed notebook: run it in full mode and write it back with the outputs of that run.
+"""Refresh the committed notebook: run it in full mode and write it back with the outputs of that
+run.
 
     python -m benchmarks.refresh_notebook                         # about 5-25 minutes on 2 cores
-    python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the drawing pad's picture
+    python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the pad's picture
 
-The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_* variables
-of this shell are ignored). The notebook is then written back with clean metadata and the drawing pad's
-widget view reduced to its text (``notebook_tools.clean_copy``). ``--picture`` first puts a PNG, the screenshot that
-``tests/test_browser.py`` takes of the pad, into the notebook (the attachment of section 14's picture) and
-into ``docs/drawing_pad.png``, so that the notebook and the README show the same picture.
+The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_*
+variables of this shell are ignored). The notebook is then written back with clean metadata and the
+drawing pad's widget view reduced to its text (``notebook_tools.clean_copy``). ``--picture`` first
+puts a PNG, the screenshot that ``tests/test_browser.py`` takes of the pad, into the notebook (the
+attachment of section 14's picture) and into ``docs/drawing_pad.png``, so that the notebook and the
+README show the same picture.
 """
 
 from __future__ import annotations

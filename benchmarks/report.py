@@ -5,26 +5,29 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def report(r: dict) -> None:
     """The table and the figures derived from it."""
     print(f"\n{r['device']}; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()))
-    header = f"{'recipe':<20} {'params':>8} {'epochs':>6} {'seeds':>5} {'train s':>8} {'test accuracy':>30}"
+    header = f"{'recipe':<20} {'params':>8} {'epochs':>6} {'seeds':>5} {'train s':>8}"
+    header += f" {'test accuracy':>30}"
     print(header + f" {'images/s':>9} {'ms/image':>9}")
     print("-" * (len(header) + 20))
     for row in (r["reference"], r["notebook"]):
-        accuracy = f"{row['test_accuracy']:.2%} [{row['test_accuracy_min']:.2%}, {row['test_accuracy_max']:.2%}]"
+        low, high = row["test_accuracy_min"], row["test_accuracy_max"]
+        accuracy = f"{row['test_accuracy']:.2%} [{low:.2%}, {high:.2%}]"
         print(
             f"{row['model']:<20} {row['params']:>8,} {row['epochs']:>6} {len(row['seeds']):>5} "
             f"{row['train_seconds_median']:>8.1f} {accuracy:>30} {row['images_per_second']:>9,.0f} "
             f"{row['latency_ms']:>9.2f}"
         )
     print(
-        "(train s: median over seeds; test accuracy: mean [min, max]; images/s and ms/image: medians over "
+        "(train s: median over seeds; test accuracy: mean [min, max]; images/s and ms/image: "
+        "medians over "
         f"{r['inference_repeats']} alternating repeats)"
     )
     for row in (r["reference"], r["notebook"]):
@@ -50,7 +53,8 @@ def report(r: dict) -> None:
     else:
         print(
             f"time to the reference's mean accuracy ({target:.2%}): {r['time_to_reference']} "
-            f"{r['time_to_reference_seconds']:.0f} s of training, {r['time_to_reference_ratio']:.2f}x the "
+            f"{r['time_to_reference_seconds']:.0f} s of training, "
+            f"{r['time_to_reference_ratio']:.2f}x the "
             f"reference's {r['reference']['train_seconds_median']:.0f} s"
         )
     budgets = sorted(
@@ -73,13 +77,15 @@ def report(r: dict) -> None:
         )
         print(
             f"backend {name}: {1000 * row['seconds_per_step']:.0f} ms/step{relative}, first epoch "
-            f"{row['first_epoch_seconds']:.0f} s, test accuracy {row['test_accuracy']:.2%} (quick mode, "
+            f"{row['first_epoch_seconds']:.0f} s, "
+            f"test accuracy {row['test_accuracy']:.2%} (quick mode, "
             f"{row['epochs']} epochs on {row['train_samples']:,} images)"
         )
 
 
 def plot_curve(curve: dict, reference_accuracy: float, reached: float | None, path: Path) -> None:
-    """Test accuracy against training seconds: the reference after each epoch, the notebook by budget."""
+    """Test accuracy against training seconds: the reference after each epoch, the notebook by
+    budget."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for seed in sorted({p["seed"] for p in curve["reference"]}):
         points = [p for p in curve["reference"] if p["seed"] == seed]

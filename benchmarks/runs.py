@@ -1,5 +1,5 @@
-"""Runs of the notebook with papermill, each kept in its own result file, so that a benchmark that stops
-resumes where it stopped: a run whose result file exists is read back, not run again."""
+"""Runs of the notebook with papermill, each kept in its own result file, so that a benchmark that
+stops resumes where it stopped: a run whose result file exists is read back, not run again."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from notebooks.notebook_tools import NOTEBOOK
 
 
 def cached(path: Path, compute: Callable[[], dict]) -> dict:
-    """``compute()``'s result, written to ``path`` as JSON; read back instead when ``path`` exists."""
+    """``compute()``'s result, written to ``path`` as JSON; read back instead when ``path``
+    exists."""
     if path.exists():
         return json.loads(path.read_text())
     result = compute()
@@ -31,8 +32,8 @@ def run_notebook(
     label: str, parameters: dict, env: dict[str, str | None], progress: Progress, output_root: Path
 ) -> dict:
     """Execute the notebook with papermill in a fresh kernel (which inherits ``env``; None unsets a
-    variable) writing to ``output_root``; its metrics.json. The executed notebook and the model are kept
-    in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``."""
+    variable) writing to ``output_root``; its metrics.json. The executed notebook and the model are
+    kept in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``."""
     runs = output_root / "outputs" / "benchmark"
     result = runs / f"{label}.json"
     progress.next_run(label, cached=result.exists())

@@ -1,4 +1,5 @@
-"""Timing arithmetic for the benchmark: inference speed, and the time a curve needs to reach a score."""
+"""Timing arithmetic for the benchmark: inference speed, and the time a curve needs to reach a
+score."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import numpy as np
 
 
 def time_inference(models: dict[str, keras.Model], x_test: np.ndarray, repeats: int) -> dict:
-    """Throughput (batches of 256 over the test set) and single-image latency, alternating the models."""
+    """Throughput (batches of 256 over the test set) and single-image latency, alternating the
+    models."""
     for model in models.values():  # warm-up: build and trace the functions
         model.predict(x_test[:256], batch_size=256, verbose=0)
         model.predict_on_batch(x_test[:1])
@@ -39,7 +41,8 @@ def time_inference(models: dict[str, keras.Model], x_test: np.ndarray, repeats: 
 
 
 def time_to_accuracy(points: list[dict], target: float) -> tuple[float | None, str]:
-    """Training seconds at which the curve first reaches ``target``, interpolating linearly between runs."""
+    """Training seconds at which the curve first reaches ``target``, interpolating linearly between
+    runs."""
     points = sorted(points, key=lambda p: p["train_seconds"])
     for i, point in enumerate(points):
         if point["test_accuracy"] >= target:
@@ -57,6 +60,7 @@ def time_to_accuracy(points: list[dict], target: float) -> tuple[float | None, s
 
 
 def seconds_per_step(metrics: dict) -> float:
-    """A notebook run's seconds per training step: its median epoch after the first (which compiles)."""
+    """A notebook run's seconds per training step: its median epoch after the first (which
+    compiles)."""
     seconds = [epoch["seconds"] for epoch in metrics["history"]]
     return statistics.median(seconds[1:] or seconds) / metrics["steps_per_epoch"]

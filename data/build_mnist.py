@@ -32,8 +32,9 @@ FILES = {
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
-# The SHA-256 of the four original MNIST files, uncompressed: the values that independent MNIST loaders
-# pin for the standard mirrors of the original files (storage.googleapis.com/cvdf-datasets/mnist/, say).
+# The SHA-256 of the four original MNIST files, uncompressed: the values that independent MNIST
+# loaders pin for the standard mirrors of the original files
+# (storage.googleapis.com/cvdf-datasets/mnist/, say).
 IDX_SHA256 = {
     "x_train": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "y_train": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -70,12 +71,15 @@ def verify_checksums(source: Path) -> None:
             raise ValueError(f"{sums_file} has no checksum for {name}")
         actual = sha256_of(path)
         if actual != expected[name]:
-            raise ValueError(f"checksum mismatch for {path}: expected {expected[name]}, got {actual}")
+            message = f"checksum mismatch for {path}: expected {expected[name]}, got {actual}"
+            raise ValueError(message)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
-    """The IDX file that holds ``array`` (uint8): big-endian header, then the values in row-major order."""
-    header = MAGIC[array.ndim].to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    """The IDX file that holds ``array`` (uint8): big-endian header, then the values in row-major
+    order."""
+    sizes = b"".join(n.to_bytes(4, "big") for n in array.shape)
+    header = MAGIC[array.ndim].to_bytes(4, "big") + sizes
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
@@ -109,7 +113,8 @@ def write_npz(arrays: dict[str, np.ndarray], out: Path) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(arrays):
             buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            array = np.ascontiguousarray(arrays[name])
+            np.lib.format.write_array(buffer, array, allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -119,7 +124,9 @@ def write_npz(arrays: dict[str, np.ndarray], out: Path) -> None:
 def build(source: Path, out: Path, expected: dict[str, str] = IDX_SHA256) -> str:
     """Verify, convert and write; return the SHA-256 of the written file."""
     verify_checksums(source)
-    arrays = {key: read_idx(source / name, 3 if key.startswith("x") else 1) for key, name in FILES.items()}
+    arrays = {
+        key: read_idx(source / name, 3 if key.startswith("x") else 1) for key, name in FILES.items()
+    }
     check_original(arrays, expected)
     for split in ("train", "test"):
         if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):

@@ -2,16 +2,16 @@
 
 The notebook is the product: tests and benchmarks run its tagged cells instead of copies of them.
 
-* ``TAGS`` names every cell tag the notebook uses, and what the cells that carry it do; a tag that is
-  not in it, or that no cell carries, is an error (a misspelled tag would otherwise run nothing).
+* ``TAGS`` names every cell tag the notebook uses, and what the cells that carry it do; a tag that
+  is not in it, or that no cell carries, is an error (a misspelled tag would otherwise run nothing).
 * ``run_tagged_cells`` runs chosen cells in this process, so that callers use the notebook's own
   functions; ``edits`` changes a cell's code first, as a learner doing an exercise would.
 * ``execute`` runs a whole notebook in a fresh kernel with nbclient, as papermill or nbval would.
 * ``clean_copy`` writes an executed notebook as it is committed.
 
-Import it from the repository root (``from notebooks.notebook_tools import ...``): pytest puts the root
-on the path (``pythonpath`` in pyproject.toml), and the benchmarks run as modules
-(``python -m benchmarks.compare``).
+Import it from the repository root (``from notebooks.notebook_tools import ...``): pytest puts the
+root on the path (``pythonpath`` in pyproject.toml), and the benchmarks run as modules (``python -m
+benchmarks.compare``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ TWIN = NOTEBOOK.with_suffix(".py")  # its text twin (jupytext's py:percent)
 TAGS = {
     # Tags that tools read.
     "parameters": "the settings, which papermill overrides in a cell it inserts after this one",
-    "nbval-ignore-output": "output that depends on training or on the machine: nbval runs, not compares",
+    "nbval-ignore-output": "output that depends on training or on the machine: nbval runs the cell",
     # The notebook's own cells, in order.
     "setup": "applies the settings, starts Keras, prints versions and device, seeds",
     "imports": "the lesson's imports",
@@ -90,7 +90,8 @@ def cells_tagged(notebook: nbformat.NotebookNode, tag: str) -> list[int]:
 
 
 def apply_edits(source: str, tags: Iterable[str], edits: Iterable[Edit], made: set) -> str:
-    """``source`` with every edit for one of ``tags`` made where its text is; ``made`` collects them."""
+    """``source`` with every edit for one of ``tags`` made where its text is; ``made`` collects
+    them."""
     for edit in edits:
         tag, old, new = edit
         if tag in tags and old in source:
@@ -100,10 +101,11 @@ def apply_edits(source: str, tags: Iterable[str], edits: Iterable[Edit], made: s
 
 
 def run_tagged_cells(*tags: str, namespace: dict | None = None, edits: Iterable[Edit] = ()) -> dict:
-    """Execute, in order, the notebook's code cells that carry any of ``tags``; return their globals.
+    """Execute, in order, the notebook's code cells that carry any of ``tags``; return their
+    globals.
 
-    An unknown tag, a tag that no code cell carries, or an edit whose text is in no cell it names is an
-    error: each would otherwise silently run or change nothing.
+    An unknown tag, a tag that no code cell carries, or an edit whose text is in no cell it names is
+    an error: each would otherwise silently run or change nothing.
     """
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -120,7 +122,8 @@ def run_tagged_cells(*tags: str, namespace: dict | None = None, edits: Iterable[
                 source = apply_edits(cell.source, tags_of(cell), edits, made)
                 source = TransformerManager().transform_cell(source)
                 filename = f"{NOTEBOOK.name}:cell {index}"
-                # Register the source as IPython does, for tracebacks and for tf.function's AutoGraph.
+                # Register the source as IPython does, for tracebacks and for tf.function's
+                # AutoGraph.
                 linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
                 exec(compile(source, filename, "exec"), namespace)
     finally:
@@ -143,9 +146,9 @@ def execute(
 
 
 def clean_copy(executed: Path, target: Path) -> None:
-    """The executed notebook as it is committed: papermill's metadata removed, as `jupyter nbconvert
-    --execute` leaves it, and the drawing pad's widget view reduced to its text (with no kernel behind it,
-    JupyterLab would show "Error displaying widget" instead)."""
+    """The executed notebook as it is committed: papermill's metadata removed, as `jupyter
+    nbconvert --execute` leaves it, and the drawing pad's widget view reduced to its text (with no
+    kernel behind it, JupyterLab would show "Error displaying widget" instead)."""
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata = {key: notebook.metadata[key] for key in ("kernelspec", "language_info")}
     for cell in notebook.cells:
@@ -160,8 +163,8 @@ def clean_copy(executed: Path, target: Path) -> None:
 
 
 def notebook_settings(quick: bool) -> dict:
-    """The settings a run of the notebook uses by default in quick or in full mode (its parameters and
-    setup cells, with the MNIST_* environment variables ignored)."""
+    """The settings a run of the notebook uses by default in quick or in full mode (its parameters
+    and setup cells, with the MNIST_* environment variables ignored)."""
     saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("MNIST_")}
     try:
         namespace = run_tagged_cells("parameters")

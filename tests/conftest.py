@@ -1,16 +1,17 @@
-"""What the tests share: the notebook's own functions (run by tag), a model trained by its own cells, a
-stand-in model, and small helpers. The environment (quick mode, a scratch output folder) is set by the
-conftest.py at the repository root, before anything is collected.
+"""What the tests share: the notebook's own functions (run by tag), a model trained by its own
+cells, a stand-in model, and small helpers. The environment (quick mode, a scratch output folder) is
+set by the conftest.py at the repository root, before anything is collected.
 
-Markers (pyproject.toml): ``kernel`` for the tests that start a Jupyter kernel (whole-notebook runs, nbval's
-run of the notebook), ``browser`` for the test that drives JupyterLab in Chromium. The fast inner loop
-leaves both out: ``pytest -m "not kernel and not browser"``.
+Markers (pyproject.toml): ``kernel`` for the tests that start a Jupyter kernel (whole-notebook runs,
+nbval's run of the notebook), ``browser`` for the test that drives JupyterLab in Chromium. The fast
+inner loop leaves both out: ``pytest -m "not kernel and not browser"``.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import numpy as np
@@ -31,14 +32,16 @@ SAMPLES = Path(NOTEBOOK).parent.parent / "data" / "samples"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """nbval's run of the notebook starts a kernel: mark its items so that ``-m "not kernel"`` skips it."""
+    """nbval's run of the notebook starts a kernel: mark its items so that ``-m "not kernel"`` skips
+    it."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.kernel)
 
 
 def fail_or_skip(message: str) -> None:
-    """Skip a test that lacks a tool, except under CI (CI=true), where a missing tool is a failure."""
+    """Skip a test that lacks a tool, except under CI (CI=true), where a missing tool is a
+    failure."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message}; CI=true, so this is a failure, not a skip")
     pytest.skip(message)
@@ -52,7 +55,8 @@ def cell_source(tag: str) -> str:
 
 
 def centre_of_mass(images: np.ndarray) -> np.ndarray:
-    """(row, column) of the centre of mass of one image (H, W), or of each of a stack (..., H, W)."""
+    """(row, column) of the centre of mass of one image (H, W), or of each of a stack (..., H,
+    W)."""
     rows, cols = np.indices(images.shape[-2:])
     mass = images.sum(axis=(-2, -1))
     return np.stack(
@@ -62,7 +66,8 @@ def centre_of_mass(images: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def notebook_functions() -> dict:
-    """The notebook's functions and the data facts they rely on (MNIST_CENTRE is measured on the data)."""
+    """The notebook's functions and the data facts they rely on (MNIST_CENTRE is measured on the
+    data)."""
     return run_tagged_cells(
         *SETUP_TAGS,
         "load-data",
@@ -81,21 +86,22 @@ def notebook_functions() -> dict:
 
 @pytest.fixture(scope="session")
 def trained_notebook(notebook_functions: dict) -> dict:
-    """The notebook's own preprocessing and training cells, run for two epochs on the tests' 6,000 images
-    (conftest.py at the root): a real model, weaker than the full run's, for tests that need one to read
-    digits or to look inside. (One epoch reads too few of the thickest drawings to tell a broken
-    preparation from a weak model.)"""
+    """The notebook's own preprocessing and training cells, run for two epochs on the tests' 6,000
+    images (conftest.py at the root): a real model, weaker than the full run's, for tests that need
+    one to read digits or to look inside. (One epoch reads too few of the thickest drawings to tell
+    a broken preparation from a weak model.)"""
     namespace = dict(notebook_functions, EPOCHS=2)
     return run_tagged_cells("preprocess", *TRAINING_TAGS, namespace=namespace)
 
 
 @pytest.fixture
 def fixed_model(notebook_functions: dict):
-    """A stand-in model that always answers 6 with probability 1; ``fixed_model.seen`` keeps its inputs."""
+    """A stand-in model that always answers 6 with probability 1; ``fixed_model.seen`` keeps its
+    inputs."""
     keras = notebook_functions["keras"]
 
     class Fixed(keras.Model):
-        seen: list = []
+        seen: ClassVar[list] = []
 
         def call(self, x):
             Fixed.seen.append(x)

@@ -1,6 +1,6 @@
-"""Section 16's exercises and benchmarks/ablation.py, which measures what they and the recipe's other
-choices give: every change is in the notebook as the exercises quote it, and, applied to the notebook's
-own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
+"""Section 16's exercises and benchmarks/ablation.py, which measures what they and the recipe's
+other choices give: every change is in the notebook as the exercises quote it, and, applied to the
+notebook's own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
 
 from __future__ import annotations
 
@@ -71,14 +71,19 @@ def test_the_smoke_run_makes_every_exercises_change_and_writes_its_figures() -> 
 
 
 def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch) -> None:
-    """Each run keeps its own result file; started again, the script reads back the runs done and runs
-    only the others."""
+    """Each run keeps its own result file; started again, the script reads back the runs done and
+    runs only the others."""
     monkeypatch.setenv("MNIST_OUTPUT_ROOT", str(tmp_path))
     done = tmp_path / "outputs" / "ablation" / "smoke" / "the-recipe_seed42.json"
     done.parent.mkdir(parents=True)
-    kept = {"variant": "the recipe", "seed": 42, "val_accuracy": 0.5, "train_accuracy": 0.5, "train_loss": 1.0,
-            "untrained_loss": 2.3, "train_samples": 512, "validation_samples": 6000, "params": 1,
-            "output_shapes": [[28, 28, 1]]}  # fmt: skip
+    kept = {"variant": "the recipe", "seed": 42, "val_accuracy": 0.5, "train_accuracy": 0.5}
+    kept |= {
+        "train_loss": 1.0,
+        "untrained_loss": 2.3,
+        "train_samples": 512,
+        "validation_samples": 6000,
+    }
+    kept |= {"params": 1, "output_shapes": [[28, 28, 1]]}
     done.write_text(json.dumps(kept))
     ran = []
     monkeypatch.setattr(ablation, "setup", lambda epochs, samples: {})

@@ -1,7 +1,7 @@
-"""benchmarks/compare.py and its parts: the reference is trained exactly as keras.io publishes it, the
-curve arithmetic is right, the progress reads the notebook's epochs, a stopped benchmark resumes, and the
-JSON that a run writes has every field. The runs themselves are measurements, not tests: here they are
-stubbed."""
+"""benchmarks/compare.py and its parts: the reference is trained exactly as keras.io publishes it,
+the curve arithmetic is right, the progress reads the notebook's epochs, a stopped benchmark
+resumes, and the JSON that a run writes has every field. The runs themselves are measurements, not
+tests: here they are stubbed."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def test_reference_model_is_the_published_one() -> None:
 
 
 def test_reference_is_trained_with_the_published_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What reaches Keras's fit: Adam with Keras's defaults, categorical cross-entropy, batches of 128, 10%
-    validation, the epochs asked for (keras.io: 15)."""
+    """What reaches Keras's fit: Adam with Keras's defaults, categorical cross-entropy, batches of
+    128, 10% validation, the epochs asked for (keras.io: 15)."""
     assert reference.REFERENCE["epochs"] == 15
     seen = {}
     fit = reference.keras.Model.fit
@@ -78,7 +78,8 @@ def test_progress_reads_the_cnns_epochs_that_keras_prints() -> None:
     progress.next_run("notebook")
     lines = EpochLines(progress)
     lines.write(
-        "Epoch 1/5\n422/422 - 2s - 4ms/step - accuracy: 0.9\nthe dense network reads 97.00% of ...\n"
+        "Epoch 1/5\n422/422 - 2s - 4ms/step - accuracy: 0.9\n"
+        "the dense network reads 97.00% of ...\n"
     )
     lines.write("Epoch 1/2\n422/422 - 13s - 30ms/step - accuracy: 0.8138 - loss: 1.0219 - val_accu")
     lines.write("racy: 0.9840\nEpoch 2/2\n422/422 - 11s - 26ms/step - accuracy: 0.97\n")
@@ -95,7 +96,8 @@ def test_a_finished_run_is_read_back_not_run_again(tmp_path: Path) -> None:
 
 
 def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A --quick run with the training stubbed: the shape of benchmark.json, and the curve's picture."""
+    """A --quick run with the training stubbed: the shape of benchmark.json, and the curve's
+    picture."""
     monkeypatch.setenv("MNIST_OUTPUT_ROOT", str(tmp_path))
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 28, 28, 1), dtype=np.float32), np.eye(10)[rng.integers(0, 10, 64)]
@@ -120,9 +122,15 @@ def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             and env["KERAS_BACKEND"] == "tensorflow"
         )
         history = [{"epoch": 1, "seconds": 20.0}]
-        return {"test_accuracy": 0.96, "val_accuracy": 0.96, "baseline_val_accuracy": 0.9,
-                "train_seconds": 20.0, "params": RECIPE_PARAMS, "device": "CPU", "versions": {"keras": "3"},
-                "history": history, "steps_per_epoch": 47, "parameters": {"epochs": 1, "train_samples": 6000}}  # fmt: skip
+        scores = {"test_accuracy": 0.96, "val_accuracy": 0.96, "baseline_val_accuracy": 0.9}
+        run = {
+            "train_seconds": 20.0,
+            "params": RECIPE_PARAMS,
+            "device": "CPU",
+            "versions": {"keras": "3"},
+        }
+        run |= {"history": history, "steps_per_epoch": 47}
+        return scores | run | {"parameters": {"epochs": 1, "train_samples": 6000}}
 
     timing = {"images_per_second": 1e4, "images_per_second_range": [9e3, 1.1e4], "latency_ms": 0.5}
     monkeypatch.setattr(reference, "train_reference", train_reference)
@@ -162,7 +170,8 @@ def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_full_runs_take_the_notebooks_own_epochs() -> None:
-    """compare.py and ablation.py read the full and quick modes' epochs from the notebook's cells."""
+    """compare.py and ablation.py read the full and quick modes' epochs from the notebook's
+    cells."""
     from notebooks.notebook_tools import notebook_settings
 
     assert (

@@ -1,10 +1,12 @@
-"""The drawing pad in a real browser: JupyterLab on 127.0.0.1, driven by Chromium through Playwright.
+"""The drawing pad in a real browser: JupyterLab on 127.0.0.1, driven by Chromium through
+Playwright.
 
-A learner's session, automated: open the notebook in JupyterLab, Run All (quick mode, one epoch), draw
-digits on the pad with the mouse, read the digit that the page shows, press Clear. It needs Chromium from
-the system (Playwright's own browser download is not used): on Debian or Ubuntu `apt-get install
-chromium`, elsewhere any Chromium or Chrome named by CHROMIUM_PATH. Without one it skips, saying so,
-except under CI (CI=true), where a missing browser fails the run. `pytest -m "not browser"` leaves it out.
+A learner's session, automated: open the notebook in JupyterLab, Run All (quick mode, one epoch),
+draw digits on the pad with the mouse, read the digit that the page shows, press Clear. It needs
+Chromium from the system (Playwright's own browser download is not used): on Debian or Ubuntu
+`apt-get install chromium`, elsewhere any Chromium or Chrome named by CHROMIUM_PATH. Without one it
+skips, saying so, except under CI (CI=true), where a missing browser fails the run. `pytest -m "not
+browser"` leaves it out.
 """
 
 from __future__ import annotations
@@ -73,8 +75,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def jupyterlab(tmp_path: Path) -> Iterator[str]:
-    """JupyterLab serving a copy of the project (so that autosave never touches the committed notebook)
-    on 127.0.0.1 only, with a random token; yields the notebook's URL."""
+    """JupyterLab serving a copy of the project (so that autosave never touches the committed
+    notebook) on 127.0.0.1 only, with a random token; yields the notebook's URL."""
     (tmp_path / "notebooks").mkdir()
     shutil.copy(NOTEBOOK, tmp_path / "notebooks")
     (tmp_path / "data").symlink_to(ROOT / "data")
@@ -96,7 +98,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
     command = [
         *(sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"),
         *(f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}"),
-        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, as JupyterLab's own UI tests use
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, as JupyterLab's UI tests use
         *(
             ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         ),  # CI runs as root
@@ -124,8 +126,9 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-# Test instruments, put into the page: the time of each pointer-up on the pad, and of each painting of a
-# feature-map canvas (the last thing the pad's view updates after a stroke, once its pictures load).
+# Test instruments, put into the page: the time of each pointer-up on the pad, and of each painting
+# of a feature-map canvas (the last thing the pad's view updates after a stroke, once its pictures
+# load).
 RECORD_TIMES = """() => {
   const pad = document.querySelector(".mnist-pad canvas.pad");
   window.strokeEnds = [];
@@ -159,8 +162,8 @@ RUN_IN_KERNEL = """async (code) => {
 
 
 def view_of(pad) -> dict:
-    """What the look-inside view shows: the three maps' pixels (as PNG data URLs) and the ring's centre
-    on the map picture, in picture pixels."""
+    """What the look-inside view shows: the three maps' pixels (as PNG data URLs) and the ring's
+    centre on the map picture, in picture pixels."""
     maps = pad.locator("canvas.maps").evaluate_all("canvases => canvases.map(c => c.toDataURL())")
     ring, background = (
         pad.locator(".ring").bounding_box(),
@@ -174,7 +177,8 @@ def view_of(pad) -> dict:
 
 
 def stroke_and_wait(page, canvas, strokes: list) -> None:
-    """Draw strokes one at a time, each after the view has shown the one before (three maps painted)."""
+    """Draw strokes one at a time, each after the view has shown the one before (three maps
+    painted)."""
     for points in strokes:
         paints = page.evaluate("() => window.mapPaints.length")
         draw_stroke(page, canvas, points)
@@ -192,11 +196,12 @@ def draw_stroke(page, canvas, points) -> None:
 
 
 def test_drawing_pad_reads_digits_and_shows_the_inside(jupyterlab: str) -> None:
-    """A learner's session: Run All, draw a 7 with the mouse, then a 3. The pad reads each digit, and its
-    look-inside view shows three rows of feature maps and a ring on the map, which both change from one
-    digit to the other; the ring sits where section 14's functions, run in the same kernel, project the
-    same 28×28 image. Then 24 more strokes (each digit twice), timing each from the pointer-up to the
-    last map painted: the median is printed (a measurement, not a pass mark; docs/benchmark.md)."""
+    """A learner's session: Run All, draw a 7 with the mouse, then a 3. The pad reads each digit,
+    and its look-inside view shows three rows of feature maps and a ring on the map, which both
+    change from one digit to the other; the ring sits where section 14's functions, run in the same
+    kernel, project the same 28×28 image. Then 24 more strokes (each digit twice), timing each from
+    the pointer-up to the last map painted: the median is printed (a measurement, not a pass mark;
+    docs/benchmark.md)."""
     chromium = chromium_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
@@ -263,6 +268,8 @@ def test_drawing_pad_reads_digits_and_shows_the_inside(jupyterlab: str) -> None:
         json.dumps(summary | {"latencies_ms": latencies}, indent=2)
     )
     assert len(latencies) >= 20
-    print(f"browser test: {time.monotonic() - started:.0f} s; per stroke, from the pointer-up to the view "
-          f"updated: median {summary['median_ms']:.0f} ms, worst {summary['max_ms']:.0f} ms over "
-          f"{len(latencies)} strokes; screenshot {outputs / 'drawing_pad.png'}")  # fmt: skip
+    print(
+        f"browser test: {time.monotonic() - started:.0f} s; per stroke, from the pointer-up to the "
+        f"view updated: median {summary['median_ms']:.0f} ms, worst {summary['max_ms']:.0f} ms; "
+        f"{len(latencies)} strokes; screenshot {outputs / 'drawing_pad.png'}"
+    )

@@ -1,6 +1,6 @@
-""".ci/compat.py, which CI runs to try the notebook with Colab's package set and with the lowest versions
-that requirements.txt allows: it reports a notebook that fails or writes to the error stream, and the
-package sets are what they say."""
+""".ci/compat.py, which CI runs to try the notebook with Colab's package set and with the lowest
+versions that requirements.txt allows: it reports a notebook that fails or writes to the error
+stream, and the package sets are what they say."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def notebook_of(*sources: str) -> nbformat.NotebookNode:
 def test_a_failing_notebook_fails_the_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sources: list[str], found: list[str]
 ) -> None:
-    """The notebook runs in a fresh kernel; an error, or anything written to the error stream, fails."""
+    """The notebook runs in a fresh kernel; an error, or anything written to the error stream,
+    fails."""
     path = tmp_path / "notebooks" / "mnist_cnn.ipynb"
     path.parent.mkdir()
     nbformat.write(notebook_of(*sources), path)

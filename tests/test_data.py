@@ -54,8 +54,8 @@ def idx_hashes(arrays: dict[str, np.ndarray]) -> dict[str, str]:
 
 
 def test_committed_npz_holds_exactly_the_original_mnist_files() -> None:
-    """Proof of origin on any clone: each array rebuilds, byte for byte, into the original IDX file whose
-    published SHA-256 the build script pins (header, then every pixel or label)."""
+    """Proof of origin on any clone: each array rebuilds, byte for byte, into the original IDX file
+    whose published SHA-256 the build script pins (header, then every pixel or label)."""
     with np.load(ROOT / "data" / "mnist.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in build_mnist.FILES}
     assert sorted(arrays) == sorted(build_mnist.IDX_SHA256)
@@ -94,8 +94,9 @@ def test_build_converts_idx_to_keras_layout(tmp_path: Path) -> None:
 
 
 def test_build_is_reproducible(tmp_path: Path) -> None:
-    """Two builds give the same bytes, and not by luck of timing: every member of the zip carries a fixed
-    time stamp and mode (np.savez_compressed would stamp the clock, which zip rounds to 2 seconds)."""
+    """Two builds give the same bytes, and not by luck of timing: every member of the zip carries a
+    fixed time stamp and mode (np.savez_compressed would stamp the clock, which zip rounds to 2
+    seconds)."""
     expected = idx_hashes(make_source(tmp_path, np.random.default_rng(1)))
     first = build_mnist.build(tmp_path, tmp_path / "a.npz", expected)
     second = build_mnist.build(tmp_path, tmp_path / "b.npz", expected)
@@ -113,7 +114,8 @@ def test_build_is_reproducible(tmp_path: Path) -> None:
 
 
 def test_build_refuses_files_that_are_not_the_original_mnist(tmp_path: Path) -> None:
-    """Files that match their own SHA256SUMS but are not MNIST (a consistent, wrong source) are refused."""
+    """Files that match their own SHA256SUMS but are not MNIST (a consistent, wrong source) are
+    refused."""
     make_source(tmp_path, np.random.default_rng(5))
     with pytest.raises(ValueError, match="is not the original MNIST"):
         build_mnist.build(tmp_path, tmp_path / "mnist.npz")
@@ -153,8 +155,9 @@ def test_read_idx_rejects_a_bad_header(
     not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout"
 )
 def test_committed_npz_is_what_the_original_files_give(tmp_path: Path) -> None:
-    """Where the original .gz files are at hand (../shared), the build from them gives the committed file.
-    The test above proves the same content on every clone; this one also checks the zip packaging."""
+    """Where the original .gz files are at hand (../shared), the build from them gives the committed
+    file. The test above proves the same content on every clone; this one also checks the zip
+    packaging."""
     digest = build_mnist.build(SHARED, tmp_path / "mnist.npz")
     assert digest == build_mnist.sha256_of(ROOT / "data" / "mnist.npz")
 

@@ -1,7 +1,8 @@
-"""The drawing pad's Python side: canvas data → image → prepare_digit → the network and what it computes
-inside, as the widget calls it, and what the widget sends to the browser.
+"""The drawing pad's Python side: canvas data → image → prepare_digit → the network and what it
+computes inside, as the widget calls it, and what the widget sends to the browser.
 
-The browser side is tested in a real browser by test_browser.py; here the widget runs without a frontend.
+The browser side is tested in a real browser by test_browser.py; here the widget runs without a
+frontend.
 """
 
 from __future__ import annotations
@@ -40,15 +41,19 @@ def png_of(url: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def untrained(notebook_functions: dict) -> dict:
-    """An untrained network, section 14's look inside it, and a map fitted on 500 random feature rows."""
+    """An untrained network, section 14's look inside it, and a map fitted on 500 random feature
+    rows."""
     keras = notebook_functions["keras"]
     keras.utils.set_random_seed(0)
     model = notebook_functions["build_model"]()
     features = np.random.default_rng(0).random((500, 128), dtype=np.float32)
     labels = np.arange(500) % 10
     projection = notebook_functions["fit_map"](features)
-    return {"model": model, "inside": notebook_functions["look_inside"](model), "projection": projection,
-            "features": features, "labels": labels}  # fmt: skip
+    inside = notebook_functions["look_inside"](model)
+    return {"model": model, "inside": inside, "projection": projection} | {
+        "features": features,
+        "labels": labels,
+    }
 
 
 TEXT = base64.b64encode(b"this is not a picture").decode()
@@ -149,8 +154,8 @@ def trained_pad(trained_notebook: dict) -> dict:
 
 def test_the_widget_sends_what_section_14_computes(trained_pad: dict) -> None:
     """For a drawn digit: the maps the widget sends are each block's 8 most active channels of
-    feature_maps(prepare_digit(drawing)), coloured as section 14 colours them; the point is the map's
-    projection of learned_features of the same 28×28 image, placed on the map's picture."""
+    feature_maps(prepare_digit(drawing)), coloured as section 14 colours them; the point is the
+    map's projection of learned_features of the same 28×28 image, placed on the map's picture."""
     ns, pad = trained_pad, trained_pad["pad"]
     canvas = as_canvas(draw_digit("3"))
     pad.drawing = data_url(canvas)
@@ -186,8 +191,8 @@ def test_the_widget_sends_what_section_14_computes(trained_pad: dict) -> None:
 
 
 def test_the_map_picture_places_points_where_they_are(trained_pad: dict) -> None:
-    """to_map turns the map's points into places on its picture: inside it, in the same order along x,
-    and upside down along y (a browser counts y downwards); the picture is the map, sent once."""
+    """to_map turns the map's points into places on its picture: inside it, in the same order along
+    x, and upside down along y (a browser counts y downwards); the picture is the map, sent once."""
     pad, points = trained_pad["pad"], trained_pad["projection"].transform(trained_pad["features"])
     places = np.array([pad.to_map(point) for point in points])
     assert places.min() > 0 and places.max() < 1
@@ -201,9 +206,9 @@ def test_the_map_picture_places_points_where_they_are(trained_pad: dict) -> None
 
 
 def test_strokes_come_out_as_wide_as_mnist_strokes(notebook_functions: dict) -> None:
-    """Hairlines on large digits and marker strokes on small ones both end up within the range of widths
-    that 80% of MNIST's digits have (measured in the notebook): the median over the ten digits, for every
-    stroke width and height on its own."""
+    """Hairlines on large digits and marker strokes on small ones both end up within the range of
+    widths that 80% of MNIST's digits have (measured in the notebook): the median over the ten
+    digits, for every stroke width and height on its own."""
     stroke_width, low, high = (
         notebook_functions["stroke_width"],
         *notebook_functions["MNIST_STROKE"][::2],
@@ -218,8 +223,8 @@ def test_strokes_come_out_as_wide_as_mnist_strokes(notebook_functions: dict) -> 
 
 
 def test_the_model_reads_drawn_digits(trained_pad: dict) -> None:
-    """Ten digits drawn as strokes at four widths, three sizes and three places, sent as the pad sends
-    them: the tests' model reads nearly all of them, whatever the stroke width."""
+    """Ten digits drawn as strokes at four widths, three sizes and three places, sent as the pad
+    sends them: the tests' model reads nearly all of them, whatever the stroke width."""
     read_drawing, inside = trained_pad["read_drawing"], trained_pad["inside"]
     right = collections.defaultdict(list)
     for digit, brush, height, centre in grid():

@@ -1,6 +1,6 @@
-"""The recipe's claims and the look inside the network, on the notebook's own cells (run by tag): the
-dense baseline, the augmentation layers, the sanity check, the learning-rate schedule, the training call,
-the loss floor, and the functions of section 14 on the tests' model."""
+"""The recipe's claims and the look inside the network, on the notebook's own cells (run by tag):
+the dense baseline, the augmentation layers, the sanity check, the learning-rate schedule, the
+training call, the loss floor, and the functions of section 14 on the tests' model."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def test_the_dense_baseline_is_trained_and_scored_on_validation_images(
 
 
 def test_the_untrained_loss_is_near_ln_10(notebook_functions: dict) -> None:
-    """The sanity-check cell prints a loss within 0.1 of ln 10, and says that outputs of exactly 1/10 give
-    ln 10 whatever the (smoothed) targets."""
+    """The sanity-check cell prints a loss within 0.1 of ln 10, and says that outputs of exactly
+    1/10 give ln 10 whatever the (smoothed) targets."""
     namespace = dict(notebook_functions)
     text = quietly("preprocess", "schedule", "sanity-check", namespace=namespace)
     loss = float(re.search(r"its loss on \d+ images: ([\d.]+)", text).group(1))
@@ -54,8 +54,8 @@ def test_the_untrained_loss_is_near_ln_10(notebook_functions: dict) -> None:
 
 
 def test_the_learning_rate_warms_up_then_falls_along_a_cosine(notebook_functions: dict) -> None:
-    """0 at the start, 2e-3 after one epoch (a quarter of a run shorter than four epochs), half way down at
-    the middle of the decay, 0 at the end."""
+    """0 at the start, 2e-3 after one epoch (a quarter of a run shorter than four epochs), half way
+    down at the middle of the decay, 0 at the end."""
     for epochs, warmup_epochs in ((25, 1), (3, 0.75)):
         namespace = dict(notebook_functions, EPOCHS=epochs, TRAIN_SAMPLES=None)
         run_tagged_cells("preprocess", "schedule", namespace=namespace)
@@ -72,7 +72,8 @@ def test_the_learning_rate_warms_up_then_falls_along_a_cosine(notebook_functions
 
 
 def augmented(notebook_functions: dict, image: np.ndarray, copies: int = 512) -> np.ndarray:
-    """``copies`` augmentations of ``image`` by the notebook's layers, as the model makes them in training."""
+    """``copies`` augmentations of ``image`` by the notebook's layers, as the model makes them in
+    training."""
     keras = notebook_functions["keras"]
     keras.utils.set_random_seed(0)  # the same random draws on every run of the test
     augment = keras.Sequential(notebook_functions["augmentation_layers"]())
@@ -83,14 +84,15 @@ def augmented(notebook_functions: dict, image: np.ndarray, copies: int = 512) ->
 def test_augmentation_shifts_turns_and_zooms_by_as_much_as_it_says(
     notebook_functions: dict,
 ) -> None:
-    """Shifts up to ±3 pixels (10% of 28) each way, turns up to ±11°, zooms ±10%, black fill at the edges."""
+    """Shifts up to ±3 pixels (10% of 28) each way, turns up to ±11°, zooms ±10%, black fill at the
+    edges."""
     dot = np.zeros((28, 28, 1), np.float32)
     dot[12:16, 12:16] = (
         1.0  # a blob at the middle: turning and zooming leave its centre where it is
     )
     shift = centre_of_mass(augmented(notebook_functions, dot)) - 13.5
-    # Up to 10% of 28 = 2.8 pixels each way, so at most 2.8·√2 from the middle; the turn after it keeps that
-    # distance, and the zoom can make it 10% longer.
+    # Up to 10% of 28 = 2.8 pixels each way, so at most 2.8·√2 from the middle; the turn after it
+    # keeps that distance, and the zoom can make it 10% longer.
     distance = np.linalg.norm(shift, axis=1)
     assert 3.0 < distance.max() <= 2.8 * np.sqrt(2) * 1.1 + 0.1 and np.abs(shift).max() > 2.5
 
@@ -111,8 +113,9 @@ def test_augmentation_shifts_turns_and_zooms_by_as_much_as_it_says(
     )  # from the area
     assert 0.9 - 0.02 <= scale.min() < 0.95 and 1.05 < scale.max() <= 1.1 + 0.02
 
-    # What moves in at the edges is black, not a reflection, for each of the three layers: on a white square,
-    # a shift blackens one side, a turn the corners, and zooming out all four sides at once.
+    # What moves in at the edges is black, not a reflection, for each of the three layers: on a
+    # white square, a shift blackens one side, a turn the corners, and zooming out all four sides at
+    # once.
     dark = augmented(notebook_functions, np.ones((28, 28, 1), np.float32)) < 0.5
     one_side = dark[:, 0, 4:24].all(axis=1) & ~dark[:, 27, 14]  # the top row, not the bottom one
     sides = dark[:, 0, 14] & dark[:, 27, 14] & dark[:, 14, 0] & dark[:, 14, 27]
@@ -121,7 +124,8 @@ def test_augmentation_shifts_turns_and_zooms_by_as_much_as_it_says(
 
 
 def test_each_augmentation_layer_fills_with_black(notebook_functions: dict) -> None:
-    """Each layer fills what it uncovers with a constant 0 (black), and their factors are the text's."""
+    """Each layer fills what it uncovers with a constant 0 (black), and their factors are the
+    text's."""
     config = {
         type(layer).__name__: layer.get_config()
         for layer in notebook_functions["augmentation_layers"]()
@@ -140,8 +144,9 @@ def test_each_augmentation_layer_fills_with_black(notebook_functions: dict) -> N
 
 
 def test_the_model_augments_in_training_only(notebook_functions: dict) -> None:
-    """The random layers come first in the model and change nothing when it predicts: validation, test and
-    the learner's own digits are seen as they are, and predicting twice gives the same answer."""
+    """The random layers come first in the model and change nothing when it predicts: validation,
+    test and the learner's own digits are seen as they are, and predicting twice gives the same
+    answer."""
     keras = notebook_functions["keras"]
     model = notebook_functions["build_model"]()
     kinds = [type(layer).__name__ for layer in model.layers]
@@ -158,7 +163,8 @@ def test_the_model_augments_in_training_only(notebook_functions: dict) -> None:
 def test_the_cnn_trains_on_the_arrays(
     notebook_functions: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The training cell calls fit on the NumPy arrays, in batches of BATCH_SIZE, validating on x_val."""
+    """The training cell calls fit on the NumPy arrays, in batches of BATCH_SIZE, validating on
+    x_val."""
     keras, seen = notebook_functions["keras"], {}
     fit = keras.Model.fit
 
@@ -194,7 +200,7 @@ def test_the_loss_floor_follows_label_smoothing(trained_notebook: dict, smoothin
 @pytest.fixture(scope="module")
 def inside(trained_notebook: dict) -> dict:
     namespace = dict(trained_notebook)
-    namespace["blocks"] = namespace["block_outputs"](namespace["model"])
+    namespace["inside"] = namespace["look_inside"](namespace["model"])
     return namespace
 
 
@@ -206,11 +212,11 @@ def test_first_layer_filters_are_the_first_convolution_weights(inside: dict) -> 
 
 
 def test_feature_maps_have_each_blocks_size(inside: dict) -> None:
-    maps = inside["feature_maps"](inside["blocks"], inside["x_val"][0])
+    maps = inside["feature_maps"](inside["inside"], inside["x_val"][0])
     assert [m.shape for m in maps] == [(24, 24, 32), (10, 10, 64), (8, 8, 64)]
     assert all(m.min() >= 0 for m in maps)  # after a ReLU
     assert not np.array_equal(
-        maps[0], inside["feature_maps"](inside["blocks"], inside["x_val"][1])[0]
+        maps[0], inside["feature_maps"](inside["inside"], inside["x_val"][1])[0]
     )
     order = inside["most_active"](maps[2])
     means = maps[2].mean(axis=(0, 1))
@@ -218,7 +224,8 @@ def test_feature_maps_have_each_blocks_size(inside: dict) -> None:
 
 
 def test_receptive_fields_are_the_patches_each_block_sees(inside: dict) -> None:
-    """5×5 after the first convolution; the pooling doubles the step; each 3×3 convolution adds 2 steps."""
+    """5×5 after the first convolution; the pooling doubles the step; each 3×3 convolution adds 2
+    steps."""
     assert inside["receptive_fields"](inside["model"]) == [(1, 5), (2, 10), (2, 14)]
     smaller = run_tagged_cells(
         "model", namespace=dict(inside), edits=[("model", "kernel_size=5", "kernel_size=3")]
@@ -230,13 +237,13 @@ def test_receptive_fields_are_the_patches_each_block_sees(inside: dict) -> None:
 
 
 def test_strongest_responses_pick_the_images_that_excite_a_unit_most(inside: dict) -> None:
-    """Checked against a direct computation, image by image: the maximum of the unit's map; the top images
-    differ from one unit to another."""
+    """Checked against a direct computation, image by image: the maximum of the unit's map; the top
+    images differ from one unit to another."""
     images = inside["x_val"][:300]
-    responses = inside["strongest_responses"](inside["blocks"], images)
+    responses = inside["strongest_responses"](inside["inside"], images)
     assert [r.shape for r in responses] == [(300, 32), (300, 64), (300, 64)]
     for i in (0, 17, 299):
-        maps = inside["feature_maps"](inside["blocks"], images[i])
+        maps = inside["feature_maps"](inside["inside"], images[i])
         for block in range(3):
             np.testing.assert_allclose(
                 responses[block][i], maps[block].max(axis=(0, 1)), rtol=1e-5, atol=1e-6
@@ -250,7 +257,7 @@ def test_strongest_responses_pick_the_images_that_excite_a_unit_most(inside: dic
 
 def test_the_map_marks_the_models_own_mistakes(inside: dict) -> None:
     model, x_val, labels = inside["model"], inside["x_val"][:2000], inside["val_labels"][:2000]
-    features, predicted = inside["learned_features"](model, x_val)
+    features, predicted = inside["learned_features"](inside["inside"], x_val)
     assert features.shape == (2000, 128) and features.min() >= 0
     np.testing.assert_array_equal(predicted, model.predict(x_val, verbose=0).argmax(axis=1))
     assert (

@@ -12,8 +12,8 @@ import pytest
 def test_saved_model_loads_back_and_predicts_the_same(
     trained_notebook: dict, tmp_path: Path, suffix: str
 ) -> None:
-    """The notebook's own trained model, batch normalisation's running statistics and all, survives the trip
-    through either file format."""
+    """The notebook's own trained model, batch normalisation's running statistics and all, survives
+    the trip through either file format."""
     model = trained_notebook["model"]
     path = tmp_path / f"model{suffix}"
     model.save(path)

@@ -1,8 +1,8 @@
 """Whole-notebook behaviour that nbval's cell-by-cell comparison does not cover.
 
-Each test runs the notebook in a fresh kernel (quick mode, see conftest.py at the root), as a learner,
-Colab or papermill would, and checks one promise the notebook makes. (test_notebook_shape.py reads the
-committed notebook without running it.)
+Each test runs the notebook in a fresh kernel (quick mode, see conftest.py at the root), as a
+learner, Colab or papermill would, and checks one promise the notebook makes.
+(test_notebook_shape.py reads the committed notebook without running it.)
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ IGNORE = "nbval-ignore-output"
 
 
 def text_of(outputs: list) -> list[str]:
-    """What a reader sees of a cell's outputs as text (streams, and the text of rich outputs). A stream's
-    text may arrive in one output or several, depending on timing: consecutive pieces count as one."""
+    """What a reader sees of a cell's outputs as text (streams, and the text of rich outputs). A
+    stream's text may arrive in one output or several, depending on timing: consecutive pieces count
+    as one."""
     texts, stream = [], None  # stream: the name of the stream that the last text came from, if any
     for output in outputs:
         if output.output_type == "stream" and output.name == stream:
@@ -60,10 +61,11 @@ def without_timings(texts: list[str]) -> list[str]:
 
 
 def test_every_code_cell_can_run_twice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run, run again, next cell: as a learner does. Nothing may fail, and what the strictly checked cells
-    print (shapes, dtypes, counts, value ranges, parameter counts) must not change the second time. Training
-    twice from the same seed on a CPU gives the same model: the same losses and accuracies epoch by epoch,
-    and the same test figures when the first model is evaluated as when the second one is."""
+    """Run, run again, next cell: as a learner does. Nothing may fail, and what the strictly checked
+    cells print (shapes, dtypes, counts, value ranges, parameter counts) must not change the second
+    time. Training twice from the same seed on a CPU gives the same model: the same losses and
+    accuracies epoch by epoch, and the same test figures when the first model is evaluated as when
+    the second one is."""
     monkeypatch.setenv("MNIST_EPOCHS", "1")  # the training cell runs twice too: one epoch each
     notebook = read_notebook()
     (evaluation,) = cells_tagged(notebook, "evaluate")
@@ -108,9 +110,10 @@ def device_cell(notebook: nbformat.NotebookNode) -> int:
 def test_notebook_runs_alone_in_an_empty_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Colab's situation: the notebook alone in a fresh working directory, no data/, no data/samples/,
-    MNIST from keras.datasets.mnist.load_data(). There is no internet here, so a cell inserted after the
-    setup replaces that download (and only it) with the project's arrays. One epoch: EPOCHS = 1 works."""
+    """Colab's situation: the notebook alone in a fresh working directory, no data/, no
+    data/samples/, MNIST from keras.datasets.mnist.load_data(). There is no internet here, so a cell
+    inserted after the setup replaces that download (and only it) with the project's arrays. One
+    epoch: EPOCHS = 1 works."""
     monkeypatch.delenv("MNIST_OUTPUT_ROOT")  # as in Colab: everything goes to the working directory
     monkeypatch.setenv("MNIST_EPOCHS", "1")
     notebook = read_notebook()
@@ -150,7 +153,8 @@ BLOCK_TENSORFLOW = textwrap.dedent(
     class NoTensorFlow:
         def find_spec(self, name, path=None, target=None):
             if name == "tensorflow" or name.startswith("tensorflow."):
-                raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)", name=name)
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked by the test)",
+                name=name)
             return None
 
     sys.meta_path.insert(0, NoTensorFlow())
@@ -161,10 +165,10 @@ BLOCK_TENSORFLOW = textwrap.dedent(
 def test_notebook_runs_on_jax_without_tensorflow(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Keras 3's JAX backend runs the whole notebook with TensorFlow not importable at all: a kernel whose
-    interpreter starts with a meta-path finder that refuses `import tensorflow` (sitecustomize.py on the
-    PYTHONPATH that the kernel inherits). A None in sys.modules would not do: Keras checks whether
-    "tensorflow" in sys.modules."""
+    """Keras 3's JAX backend runs the whole notebook with TensorFlow not importable at all: a kernel
+    whose interpreter starts with a meta-path finder that refuses `import tensorflow`
+    (sitecustomize.py on the PYTHONPATH that the kernel inherits). A None in sys.modules would not
+    do: Keras checks whether "tensorflow" in sys.modules."""
     try:
         import jax  # noqa: F401
     except ImportError:
@@ -178,7 +182,8 @@ def test_notebook_runs_on_jax_without_tensorflow(
     notebook = read_notebook()
     probe = nbformat.v4.new_code_cell(
         "import importlib.util, sys\n"
-        "try:\n    import tensorflow\nexcept ModuleNotFoundError as error:\n    print('blocked:', error)\n"
+        "try:\n    import tensorflow\n"
+        "except ModuleNotFoundError as error:\n    print('blocked:', error)\n"
         "print('tensorflow loaded:', 'tensorflow' in sys.modules)"
     )
     notebook.cells.append(probe)

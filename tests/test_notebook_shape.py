@@ -1,5 +1,6 @@
-"""The notebook's shape, read from the committed file without running it: its length and pacing, what a
-reader sees before the first digit, clean metadata and outputs, its cell tags, and its text twin."""
+"""The notebook's shape, read from the committed file without running it: its length and pacing,
+what a reader sees before the first digit, clean metadata and outputs, its cell tags, and its text
+twin."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def is_collapsed(cell: nbformat.NotebookNode) -> bool:
 
 
 def sections(cells: list) -> dict[str, list]:
-    """The cells under each "## " heading: by number for "## N. Title", else by the heading's text."""
+    """The cells under each "## " heading: by number for "## N. Title", else by the heading's
+    text."""
     found, current = {}, None
     for cell in cells:
         if cell.cell_type == "markdown" and cell.source.startswith("## "):
@@ -68,8 +70,9 @@ def test_at_most_80_lines_of_code_before_the_first_digit(cells: list) -> None:
 
 
 def test_no_machine_specific_workaround_in_a_teaching_cell(cells: list) -> None:
-    """tf.data's autotuning switched off was a workaround for one machine: it is gone, and the lesson's
-    cells need no TensorFlow of their own (the setup alone asks TensorFlow for deterministic GPU ops)."""
+    """tf.data's autotuning switched off was a workaround for one machine: it is gone, and the
+    lesson's cells need no TensorFlow of their own (the setup alone asks TensorFlow for
+    deterministic GPU ops)."""
     for cell in cells:
         if cell.cell_type == "code":
             assert "autotune" not in cell.source
@@ -92,7 +95,8 @@ def test_the_dense_baseline_comes_before_the_cnn(cells: list) -> None:
 
 
 def test_your_own_digit_is_no_longer_than_the_core_lesson(cells: list) -> None:
-    """Section 15's visible code is at most as long as that of sections 4 to 10 (prepare to evaluate)."""
+    """Section 15's visible code is at most as long as that of sections 4 to 10 (prepare to
+    evaluate)."""
     by_section = sections(cells)
     assert by_section["15"][0].source.startswith("## 15. Try your own handwritten digit")
     own = sum(lines_of(c) for c in by_section["15"] if not is_collapsed(c))
@@ -108,9 +112,9 @@ def test_every_tag_is_named_once_in_notebook_tools(cells: list) -> None:
 
 
 def test_the_text_twin_holds_the_same_cells() -> None:
-    """notebooks/mnist_cnn.py (jupytext's py:percent) has the notebook's cells, in order: the same code,
-    the same markdown and the same tags and collapsed state. `jupytext --sync notebooks/mnist_cnn.ipynb`
-    brings them together after an edit of either."""
+    """notebooks/mnist_cnn.py (jupytext's py:percent) has the notebook's cells, in order: the same
+    code, the same markdown and the same tags and collapsed state. `jupytext --sync
+    notebooks/mnist_cnn.ipynb` brings them together after an edit of either."""
     notebook, twin = nbformat.read(NOTEBOOK, as_version=4), jupytext.read(TWIN)
     assert [c.cell_type for c in twin.cells] == [c.cell_type for c in notebook.cells]
     for ours, theirs in zip(notebook.cells, twin.cells):
@@ -119,9 +123,9 @@ def test_the_text_twin_holds_the_same_cells() -> None:
 
 
 def test_notebook_metadata_is_clean(cells: list) -> None:
-    """Clean metadata, collapsed cells marked for every notebook app, no error or stderr output, nothing
-    alarming, and the drawing pad stored as its text (a widget view with no kernel behind it shows
-    JupyterLab's "Error displaying widget")."""
+    """Clean metadata, collapsed cells marked for every notebook app, no error or stderr output,
+    nothing alarming, and the drawing pad stored as its text (a widget view with no kernel behind it
+    shows JupyterLab's "Error displaying widget")."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert set(notebook.metadata) <= {"kernelspec", "language_info"}
     for cell in cells:
@@ -144,8 +148,8 @@ def test_notebook_metadata_is_clean(cells: list) -> None:
 
 
 def test_the_pads_picture_travels_with_the_notebook(cells: list) -> None:
-    """The picture of the pad is an attachment of a markdown cell (so GitHub and Colab show it), a PNG that
-    decodes, and the same picture as the README's."""
+    """The picture of the pad is an attachment of a markdown cell (so GitHub and Colab show it), a
+    PNG that decodes, and the same picture as the README's."""
     (cell,) = [c for c in cells if "attachment:drawing_pad.png" in c.source]
     assert cell.cell_type == "markdown"
     png = base64.b64decode(cell.attachments["drawing_pad.png"]["image/png"])

@@ -13,14 +13,15 @@ import cv2
 import numpy as np
 import pytest
 
-from notebooks.notebook_tools import run_tagged_cells
+from notebooks.notebook_tools import ROOT, run_tagged_cells
 from tests.conftest import SAMPLES, cell_source, centre_of_mass
 
 
 def draw(
     digit: str = "7", size: tuple[int, int] = (240, 320), at: tuple[int, int] = (40, 190)
 ) -> np.ndarray:
-    """Dark ink on white paper, uint8 grayscale, the digit placed at ``at`` (x, y of its baseline)."""
+    """Dark ink on white paper, uint8 grayscale, the digit placed at ``at`` (x, y of its
+    baseline)."""
     image = np.full(size, 255, np.uint8)
     cv2.putText(image, digit, at, cv2.FONT_HERSHEY_SIMPLEX, 4, 0, 12, cv2.LINE_AA)
     return image
@@ -32,8 +33,9 @@ def ink_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int]:
 
 
 def test_mnist_centre_is_measured_on_the_data(notebook_functions: dict) -> None:
-    """MNIST_CENTRE is the mean centre of mass of all 60,000 training digits, computed here another way: from
-    each image's row and column profiles. A hard-coded (14, 14) is 0.01 off in the columns."""
+    """MNIST_CENTRE is the mean centre of mass of all 60,000 training digits, computed here another
+    way: from each image's row and column profiles. A hard-coded (14, 14) is 0.01 off in the
+    columns."""
     images = notebook_functions["train_images"].astype(np.float64)
     rows, cols = images.sum(axis=2), images.sum(axis=1)  # (N, 28) profiles
     mass = rows.sum(axis=1)
@@ -54,8 +56,8 @@ def test_result_is_sized_like_mnist(notebook_functions: dict, digit: str) -> Non
 
 
 def test_result_is_centred_where_mnist_digits_are(notebook_functions: dict) -> None:
-    """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14), and of any
-    other target: on (12, 16), a swap of rows and columns would miss by 4 pixels."""
+    """Whole-pixel shifts leave every digit within half a pixel of MNIST's centre (about 14, 14),
+    and of any other target: on (12, 16), a swap of rows and columns would miss by 4 pixels."""
     prepare, centre_by_mass = (
         notebook_functions["prepare_digit"],
         notebook_functions["centre_by_mass"],
@@ -87,14 +89,15 @@ def test_off_centre_digit_in_a_large_image(notebook_functions: dict) -> None:
     prepare = notebook_functions["prepare_digit"]
     centred = prepare(draw("5", size=(240, 320), at=(110, 180)))
     corner = prepare(draw("5", size=(900, 1200), at=(950, 860)))
-    # The same glyph; Otsu's threshold, taken over more paper, may move an edge pixel by a gray level or so.
+    # The same glyph; Otsu's threshold, taken over more paper, may move an edge pixel by a gray
+    # level or so.
     assert np.abs(corner - centred).mean() < 0.01 and np.abs(corner - centred).max() < 0.15
 
 
 def test_paper_tint_grain_and_specks_are_ignored(notebook_functions: dict) -> None:
-    """Tinted, grainy paper and specks of dirt away from the digit change nothing: the result is the clean
-    digit's. The specks are dark dots as big as a pen's dot, which the blur and Otsu's threshold keep: only
-    find_ink's filter of small pieces drops them."""
+    """Tinted, grainy paper and specks of dirt away from the digit change nothing: the result is the
+    clean digit's. The specks are dark dots as big as a pen's dot, which the blur and Otsu's
+    threshold keep: only find_ink's filter of small pieces drops them."""
     prepare = notebook_functions["prepare_digit"]
     clean = draw("2")
     specked = clean.copy()
@@ -137,7 +140,8 @@ def test_bgr_and_bgra_inputs(notebook_functions: dict) -> None:
 
 
 def test_reads_files_of_every_sample_with_the_right_polarity(notebook_functions: dict) -> None:
-    """Dark ink on paper, chalk on a board, ink on a transparent layer: always light ink on black after."""
+    """Dark ink on paper, chalk on a board, ink on a transparent layer: always light ink on black
+    after."""
     paths = sorted(SAMPLES.glob("*.png"))
     assert len(paths) == 30
     for path in paths:
@@ -151,11 +155,12 @@ def test_reads_files_of_every_sample_with_the_right_polarity(notebook_functions:
 
 
 def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -> None:
-    """MNIST digits were made this way already, so preparing one again must not invert or scramble it.
+    """MNIST digits were made this way already, so preparing one again must not invert or scramble
+    it.
 
-    It does not come back identical: the Otsu mask leaves out the faintest edge pixels, so the cropped
-    digit is scaled up a little. A wrong polarity gives a correlation below 0, and a digit misplaced by a
-    pixel falls below these thresholds (near what the code achieves).
+    It does not come back identical: the Otsu mask leaves out the faintest edge pixels, so the
+    cropped digit is scaled up a little. A wrong polarity gives a correlation below 0, and a digit
+    misplaced by a pixel falls below these thresholds (near what the code achieves).
     """
     with np.load(ROOT / "data" / "mnist.npz") as data:
         digits = data["x_test"][:50]
@@ -167,8 +172,8 @@ def test_an_mnist_digit_keeps_its_polarity_and_shape(notebook_functions: dict) -
 
 
 def test_float_16_bit_and_batch_of_one_inputs(notebook_functions: dict) -> None:
-    """Floats in [0, 1] (as x_test holds them), 16-bit pictures (scans, PNGs) and an (H, W, 1) array read
-    like the 8-bit picture."""
+    """Floats in [0, 1] (as x_test holds them), 16-bit pictures (scans, PNGs) and an (H, W, 1) array
+    read like the 8-bit picture."""
     prepare, read_image = notebook_functions["prepare_digit"], notebook_functions["read_image"]
     gray = draw("8")
     np.testing.assert_allclose(prepare(gray.astype(np.float32) / 255), prepare(gray), atol=1e-3)
@@ -182,7 +187,8 @@ def test_float_16_bit_and_batch_of_one_inputs(notebook_functions: dict) -> None:
 def test_predict_digit_feeds_the_model_one_prepared_image(
     notebook_functions: dict, fixed_model
 ) -> None:
-    """The model gets a batch of one 28×28 image with one channel, prepared: nothing else would do."""
+    """The model gets a batch of one 28×28 image with one channel, prepared: nothing else would
+    do."""
     image = draw("6")
     digit, probabilities = notebook_functions["predict_digit"](fixed_model, image)
     assert digit == 6 and probabilities.shape == (10,)
@@ -222,8 +228,9 @@ def test_a_file_that_is_not_an_image(notebook_functions: dict, tmp_path: Path) -
 def test_colab_upload_of_my_digit(
     notebook_functions: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """MY_DIGIT = "upload" in Colab: google.colab.files.upload() (replaced here) saves the chosen file in the
-    working directory and returns {name: bytes}; the notebook then prepares and reads that file."""
+    """MY_DIGIT = "upload" in Colab: google.colab.files.upload() (replaced here) saves the chosen
+    file in the working directory and returns {name: bytes}; the notebook then prepares and reads
+    that file."""
     uploaded = tmp_path / "my_digit.png"
     cv2.imwrite(str(uploaded), draw("3"))
     colab = types.ModuleType("google.colab")
@@ -260,8 +267,8 @@ def test_my_digit_is_left_alone_by_default(notebook_functions: dict) -> None:
 
 
 def test_an_erosion_that_would_remove_every_stroke_is_not_made(notebook_functions: dict) -> None:
-    """Scattered single pixels have no outline to measure, so they look like one very thick stroke; thinning
-    them would leave nothing, so they are scaled as they are."""
+    """Scattered single pixels have no outline to measure, so they look like one very thick stroke;
+    thinning them would leave nothing, so they are scaled as they are."""
     mask = np.zeros((201, 201), np.uint8)
     mask[::10, ::10] = 255  # a dot every 10 pixels, 201 pixels across: no enlarging first
     assert (
@@ -275,8 +282,8 @@ def test_an_erosion_that_would_remove_every_stroke_is_not_made(notebook_function
 
 
 def test_the_preparation_is_what_makes_pictures_readable(trained_notebook: dict) -> None:
-    """The notebook's comparison on the 30 samples, with the tests' model: prepare_digit reads most of them,
-    the plain resize few (this model: 22 against 2; the full model: 30 against 3)."""
+    """The notebook's comparison on the 30 samples, with the tests' model: prepare_digit reads most
+    of them, the plain resize few (this model: 22 against 2; the full model: 30 against 3)."""
     namespace = dict(trained_notebook, sample_paths=sorted(SAMPLES.glob("*.png")))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -1,5 +1,5 @@
-"""The project's own promises about how it is run: the README's commands, CI, the two installs, pytest's
-settings, and the README as a front page whose links resolve."""
+"""The project's own promises about how it is run: the README's commands, CI, the two installs,
+pytest's settings, and the README as a front page whose links resolve."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff", "uv", "jupytext")
 
 
 def readme_command(heading_words: str) -> str:
-    """The shell command in the README's first code block after the paragraph that contains the words."""
+    """The shell command in the README's first code block after the paragraph that contains the
+    words."""
     readme = (ROOT / "README.md").read_text()
     start = readme.index(heading_words)
     return re.search(r"```bash\n(.+?)\n```", readme[start:], re.S).group(1)
@@ -31,7 +32,8 @@ def requirement_names(path: str) -> list[str]:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    """A learner who passes the README's test command passes CI: the same install, lint and test steps."""
+    """A learner who passes the README's test command passes CI: the same install, lint and test
+    steps."""
     steps = readme_command("Run the tests").split(" && ")
     install = [
         "python3 -m venv .venv",
@@ -46,8 +48,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_the_learner_installs_what_the_notebook_needs_and_no_test_bench() -> None:
-    """The run command installs requirements.txt alone, which holds no test tool; requirements-dev.txt adds
-    the test tools to all of it."""
+    """The run command installs requirements.txt alone, which holds no test tool;
+    requirements-dev.txt adds the test tools to all of it."""
     run = readme_command("Run the whole walkthrough")
     assert (
         "pip install -r requirements.txt " in run and "papermill notebooks/mnist_cnn.ipynb" in run
@@ -61,8 +63,8 @@ def test_the_learner_installs_what_the_notebook_needs_and_no_test_bench() -> Non
 
 
 def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
-    """`pytest notebooks/mnist_cnn.ipynb` alone loads the root conftest.py, which sets quick mode (one epoch
-    on 6,000 images) and points the notebook's output away from models/ and outputs/."""
+    """`pytest notebooks/mnist_cnn.ipynb` alone loads the root conftest.py, which sets quick mode
+    (one epoch on 6,000 images) and points the notebook's output away from models/ and outputs/."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MNIST_")}
     trace = subprocess.run(
         [
@@ -95,7 +97,8 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
 
 
 def test_readme_is_a_front_page_whose_links_resolve() -> None:
-    """At most 150 lines; every picture and file that the README and docs/ link to is in the repository."""
+    """At most 150 lines; every picture and file that the README and docs/ link to is in the
+    repository."""
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 150
     assert all(

@@ -1,6 +1,6 @@
-"""The notebook's setup cell (run by tag): the settings from papermill or the environment, with their
-defaults and their checks, and the device report, which shows a GPU error only where there is a GPU to
-miss."""
+"""The notebook's setup cell (run by tag): the settings from papermill or the environment, with
+their defaults and their checks, and the device report, which shows a GPU error only where there is
+a GPU to miss."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_train_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_defaults_nobody_runs(
     monkeypatch: pytest.MonkeyPatch, quick: str, expected: tuple
 ) -> None:
-    """MNIST_QUICK spelled 1, true or yes; 3 epochs in quick mode and 25 in full when nothing sets them."""
+    """MNIST_QUICK spelled 1, true or yes; 3 epochs in quick mode and 25 in full when nothing sets
+    them."""
     monkeypatch.setenv("MNIST_QUICK", quick)
     monkeypatch.delenv("MNIST_EPOCHS")
     namespace = setup()
@@ -54,9 +55,9 @@ def test_the_defaults_nobody_runs(
 
 
 def device_report(monkeypatch: pytest.MonkeyPatch, driver: bool, failing: bool) -> str:
-    """What the setup prints when Keras lists the devices, with an NVIDIA driver present or not, and with
-    the backend's C++ code writing a CUDA error to the error stream (file descriptor 2), as a failing
-    driver makes TensorFlow do."""
+    """What the setup prints when Keras lists the devices, with an NVIDIA driver present or not, and
+    with the backend's C++ code writing a CUDA error to the error stream (file descriptor 2), as a
+    failing driver makes TensorFlow do."""
     keras = setup()["keras"]
 
     def list_devices(device_type=None):
@@ -93,8 +94,8 @@ def test_a_failing_driver_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_label_smoothing_can_be_set_by_papermill() -> None:
-    """LABEL_SMOOTHING is in the parameters cell, so papermill's injected cell, which comes right after
-    it, sets it before anything reads it."""
+    """LABEL_SMOOTHING is in the parameters cell, so papermill's injected cell, which comes right
+    after it, sets it before anything reads it."""
     import papermill
 
     from notebooks.notebook_tools import NOTEBOOK
