@@ -27,6 +27,8 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.runs import cached
 from notebooks.notebook_tools import (
     DATA_TAGS,
@@ -114,6 +116,19 @@ def run(base: dict, variant: str, seed: int) -> dict:
     return row
 
 
+def shifted_accuracy(model, images: np.ndarray, labels: np.ndarray, pixels: int = 3) -> float:
+    """The accuracy on the validation digits moved by ``pixels`` up, down, left and right (black
+    fills in): how well a model copes with off-centre digits, as augmentation trains it to."""
+    scores = []
+    for axis, step in ((1, pixels), (1, -pixels), (2, pixels), (2, -pixels)):
+        moved = np.roll(images, step, axis=axis)
+        edge = [slice(None)] * 4
+        edge[axis] = slice(0, step) if step > 0 else slice(step, None)
+        moved[tuple(edge)] = 0.0
+        scores.append(model.evaluate(moved, labels, verbose=0)[1])
+    return float(np.mean(scores))
+
+
 def summarise(runs: list[dict], key: str) -> dict[str, dict]:
     """Mean, min and max of ``key`` over the seeds, per variant."""
     result = {}
@@ -184,6 +199,7 @@ def main(argv: list[str] | None = None) -> dict:
         "runs": runs,
         **{key: summarise(runs, key) for key in ("val_accuracy", "train_accuracy", "train_loss")},
         **{key: summarise(runs, key) for key in ("untrained_loss", "inverted_val_accuracy")},
+        "shifted_val_accuracy": summarise(runs, "shifted_val_accuracy"),
     }
     report(result)
     (out / f"ablation_{mode}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
@@ -215,6 +231,9 @@ def report(result: dict) -> None:
             print(f"untrained loss, {variant}: {loss['min']:.3f} to {loss['max']:.3f}")
     for variant, accuracy in result["train_accuracy"].items():
         print(f"training accuracy, {variant}: {accuracy['min']:.2%} to {accuracy['max']:.2%}")
+    for variant, accuracy in result["shifted_val_accuracy"].items():
+        low, high = accuracy["min"], accuracy["max"]
+        print(f"digits moved 3 pixels, {variant}: {accuracy['mean']:.2%} [{low:.2%}, {high:.2%}]")
     if "the recipe" in result["inverted_val_accuracy"]:
         inverted = result["inverted_val_accuracy"]["the recipe"]
         print(

@@ -24,14 +24,13 @@
 # %% [markdown]
 # ## 1. Setup
 #
-# The settings of the run come first, with their defaults. Then a collapsed cell applies them (quick mode
-# changes the defaults), starts Keras and prints the library versions and the device. Keras trains on a GPU
-# when its backend sees one (TensorFlow, unless the environment variable `KERAS_BACKEND` names JAX or
-# PyTorch), and on the CPU otherwise, with no change to the code.
-#
-# The cell also seeds the random numbers (`keras.utils.set_random_seed`), so that a rerun on the same
-# machine and software starts from the same weights and sees the images in the same order. Other processors
-# round differently, so the last digits of your results will differ a little from those stored here.
+# The settings of the run come first. A collapsed cell then applies them (quick mode changes the defaults),
+# starts Keras and prints the library versions and the device. Keras trains on a GPU when its backend sees
+# one (TensorFlow, unless the environment variable `KERAS_BACKEND` names JAX or PyTorch), on the CPU
+# otherwise, with no change to the code. The cell also seeds the random numbers
+# (`keras.utils.set_random_seed`), so that a rerun on the same machine and software starts from the same
+# weights and sees the images in the same order. Other processors round differently, so the last digits of
+# your results will differ a little from those stored here.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run, 3 epochs on 18,000 images; None: MNIST_QUICK, or False
@@ -244,26 +243,25 @@ print(
 # ## 5. A first model: a dense network
 #
 # Start with the simplest network that could work, as a **baseline**: a better model has to beat it, and the
-# gap measures what the extra machinery buys. This one flattens each image into a row of 784 numbers; a
-# **dense** layer of 128 units computes 128 weighted sums of all of them, each followed by a **ReLU**
-# (rectified linear unit: negative values become 0, the non-linearity without which a stack of layers would
-# be no more than one layer); the output layer turns those 128 numbers into 10 scores, and a **softmax**
-# turns the scores into 10 probabilities (exponentiate each score, divide by their sum), one per digit.
+# gap measures what the extra machinery buys. This one flattens each image into 784 numbers; a **dense**
+# layer of 128 units computes 128 weighted sums of all of them, each followed by a **ReLU** (negative values
+# become 0: without such a non-linearity, a stack of layers would be no more than one layer); the output
+# layer turns those 128 numbers into 10 scores, and a **softmax** into 10 probabilities (exponentiate each
+# score, divide by their sum).
 #
-# Training needs three choices, made in `compile`:
+# `compile` sets how it learns:
 #
-# - the **loss**, which measures how wrong the answers are: the **categorical cross-entropy**, for each image
-#   minus the logarithm of the probability given to the right digit, averaged over the images; near 0 when
-#   that probability is near 1, large when the network is confidently wrong;
-# - the **optimizer**, which nudges every weight a little in the direction that lowers the loss (that
-#   direction is the gradient). **Adam** is the usual choice: it adapts the size of each weight's steps to
-#   the history of its gradients. Its **learning rate**, the overall step size, is 0.001 by default;
-# - a **metric** to report: the **accuracy**, the share of images whose most probable digit is the label.
+# - the **loss** measures how wrong the answers are: the **categorical cross-entropy**, for each image minus
+#   the logarithm of the probability given to the right digit, averaged; near 0 when that probability is
+#   near 1, large when the network is confidently wrong;
+# - the **optimizer** nudges every weight a little in the direction that lowers the loss (the gradient).
+#   **Adam**, the usual choice, adapts each weight's step to the history of its gradients; its **learning
+#   rate**, the overall step size, is 0.001 by default.
 #
-# Then `fit` trains: it shows the network a **batch** of 128 images at a time, takes one optimizer step per
-# batch, and repeats over the whole training set once per **epoch**, in a new random order each time. Five
-# epochs take seconds. After each epoch Keras prints one line: the loss and accuracy on the training batches,
-# then on the validation images (`val_`).
+# Then `fit` trains: it shows the network a **batch** of 128 images at a time, takes one step per batch, and
+# goes over the whole training set once per **epoch**, in a new random order each time. Keras prints a line
+# per epoch: the loss and **accuracy** (the share of right answers) on the training batches, then on the
+# validation images (`val_`).
 
 # %% tags=["baseline", "nbval-ignore-output"]
 keras.utils.set_random_seed(SEED)
@@ -285,9 +283,9 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 
 
 # %% [markdown]
-# That is already good, with a network that knows nothing about images: to the dense layer, the 784 pixels
+# That is already good, from a network that knows nothing about images: to the dense layer, the 784 pixels
 # are 784 unrelated numbers, and a digit moved by one pixel is a different input. The next sections build a
-# network that looks at images as images, then train it with three improvements, each with what it was
+# network that looks at images as images, and train it with a few improvements, each with what it was
 # measured to buy.
 
 # %% [markdown]
@@ -327,7 +325,7 @@ plt.show()
 
 
 # %% [markdown]
-# Section 16's table gives what augmentation was measured to buy, with the recipe's other choices.
+# AUGMENTATION_MEASURED
 
 # %% [markdown]
 # ## 7. A convolutional network
@@ -338,20 +336,19 @@ plt.show()
 #
 # - **Three convolutions.** Each slides small **filters** over its input and, at every position, adds up
 #   the pixels under the filter weighted by the filter's values: its output, one **feature map** per filter,
-#   is high where the pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of 3×3.
-#   There is no padding, so a filter only visits positions where it fits whole: a 5×5 filter fits at
-#   28 − 5 + 1 = 24 positions across a 28-pixel row, and each 3×3 convolution trims 2 pixels.
+#   is high where the filter's pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of
+#   3×3. A filter only visits positions where it fits whole: a 5×5 filter fits at 28 − 5 + 1 = 24 positions
+#   across a row, and each 3×3 convolution trims 2 pixels.
 # - **Max pooling** keeps the largest value of each 2×2 block, halving the resolution after the first and
-#   the third convolution: 28 → 24 → 12 → 10 → 8 → 4 pixels. Then a dense layer of 128 units combines the
+#   the third convolution: 28 → 24 → 12 → 10 → 8 → 4. A dense layer of 128 units then combines the
 #   4×4×64 = 1,024 numbers left, and the output layer gives the 10 probabilities, as in the baseline.
-# - **Batch normalisation** after each convolution and after the dense layer rescales each channel to mean 0
-#   and variance 1 over the batch, then applies a learned scale and shift. It keeps the numbers in a steady
+# - **Batch normalisation**, after each convolution and after the dense layer, rescales each channel to mean
+#   0 and variance 1 over the batch, then applies a learned scale and shift. It keeps the numbers in a steady
 #   range, so that training can take larger steps; its shift does what a bias would, so the layers before it
-#   have none (`use_bias=False`). For prediction it uses running averages of the batch statistics;
-#   `momentum=0.9` makes them follow about the last 10 batches (Keras's default, 0.99, about the last 100),
-#   which section 16 measures to matter in a short run.
-# - **Dropout** switches off 40% of the dense layer's 128 features at random during training, so that the
-#   network cannot rely on any single one.
+#   have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
+#   `momentum=0.9` makes them follow about the last 10 batches, where Keras's default, 0.99, follows about
+#   the last 100, which lag behind the weights in a short run. BN_MEASURED
+# - DROPOUT_TEXT
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -400,12 +397,12 @@ print(
 # %% [markdown]
 # ## 8. Train the network
 #
-# The CNN trains as the baseline did, with three changes to the training itself.
+# The CNN trains as the baseline did, with two changes to the training itself, and a check first.
 #
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002 during
-# the first epoch (the first quarter of the run when it is shorter than four epochs), so that the freshly
-# initialised network is not thrown off by large steps; then it falls along a half cosine to 0 at the end,
-# so that the last epochs fine-tune the weights instead of jumping around.
+# the first epoch (the first quarter of a run shorter than four epochs), so that the freshly initialised
+# network is not thrown off by large steps; then it falls along a half cosine to 0, so that the last epochs
+# fine-tune the weights instead of jumping around. SCHEDULE_MEASURED
 
 # %% tags=["schedule"]
 steps_per_epoch = int(np.ceil(len(x_train) / BATCH_SIZE))
@@ -434,15 +431,14 @@ plt.show()
 
 # %% [markdown]
 # **Label smoothing** (`LABEL_SMOOTHING = 0.1`, in the first cell): the training targets become 0.91 for the
-# right digit and 0.01 for each of the others, instead of 1 and 0. Targets of exactly 1 and 0 can only be
-# approached by making the weights ever larger; smoothed ones can be met, and the network stays less sure of
-# itself. As a side effect, it learns to give the digit it reads a probability of about 0.91, not 1.
+# right digit and 0.01 for each other one, instead of 1 and 0. Targets of exactly 1 and 0 can only be
+# approached by making the weights ever larger; smoothed ones can be met. As a side effect, the network
+# learns to give the digit it reads about 0.91, not 1 (section 13 comes back to this). SMOOTHING_MEASURED
 #
 # **A sanity check before training.** Training takes minutes; this check takes a second. Keras starts the
 # weights at small random values, so the untrained network's outputs should all be near 1/10, and its loss
 # near −log(1/10) = ln 10 ≈ 2.30, whatever the targets, smoothed or not, as long as they add up to 1. A loss
-# far from that, before any training, points to a bug: pixel values left at 0–255, say, or a last layer
-# without its softmax.
+# far from that points to a bug: pixels left at 0–255, say, or a last layer without its softmax.
 
 # %% tags=["sanity-check"]
 keras.utils.set_random_seed(SEED)
@@ -459,9 +455,8 @@ print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10
 
 # %% [markdown]
 # Now train, with `fit` on the arrays as for the baseline. A small callback records how long each epoch
-# takes and, after the first, prints an estimate of the time left; `verbose=2` prints one line per epoch.
-# The cell re-seeds and builds a fresh model before fitting it, so running it again trains again from
-# scratch.
+# takes and, after the first, prints an estimate of the time left. The cell re-seeds and builds a fresh
+# model, so running it again trains again from scratch.
 
 # %% tags=["train"]
 import time
@@ -507,14 +502,13 @@ print(f"trained on {len(x_train):,} images for {EPOCHS} epochs in {sum(timer.sec
 # ## 9. Plot the training history
 #
 # `history.history` holds the loss and accuracy after every epoch, on the training batches and on the
-# validation images. The training figures are averages over each epoch, taken while the weights were still
-# changing, on augmented images with dropout switched on; the validation figures are taken at the end of the
-# epoch, on the images as they are, with dropout off. So the two curves measure slightly different things.
-# With label smoothing the loss cannot fall to 0: its floor, reached by outputs equal to the smoothed
-# targets, is their entropy (the cell computes it from `LABEL_SMOOTHING`; 0 without smoothing).
+# validation images. The training figures are averages over each epoch, while the weights were still
+# changing, on augmented images with dropout on; the validation figures are taken at the end of the epoch,
+# on the images as they are. With label smoothing the loss cannot fall to 0: its floor, reached by outputs
+# equal to the smoothed targets, is their entropy (the cell computes it from `LABEL_SMOOTHING`).
 #
-# A model **overfits** when it learns the peculiarities of its training images instead of what makes a digit:
-# then the training loss keeps falling while the validation loss stalls or rises.
+# A model **overfits** when it learns the peculiarities of its training images instead of what makes a
+# digit: then the training loss keeps falling while the validation loss stalls or rises.
 
 # %% tags=["read-history", "nbval-ignore-output"]
 val_accuracy = np.array(history.history["val_accuracy"])
@@ -571,19 +565,17 @@ plt.show()
 # last epochs, so both curves flatten there whatever the model has learned: a flat end says that the steps
 # became small, not that the model is done. Overfitting would show as a validation loss that rises over
 # several epochs while the training loss keeps falling; the cell above prints where each loss was lowest
-# and where it ended, so you can check your run. Compare the validation accuracy with the dense baseline's,
-# printed beside it: that gap is what the convolutional network and its training recipe buy.
+# and where it ended. Compare the validation accuracy with the dense baseline's, printed beside it: the gap
+# is what the convolutional network and its training buy together.
 
 # %% [markdown]
 # ## 10. Evaluate on the test set
 #
 # The 10,000 test images played no part in training or in choosing the recipe, so the score on them is an
-# honest estimate of how the model does on new digits from the same source. It is still a measurement with
-# an uncertainty: if the model reads a share *p* of all such digits correctly, a sample of *n* = 10,000
-# gives *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (the normal approximation of the
-# binomial interval), about ±0.14 percentage points for a score near 99.5%. Another seed trains a slightly
-# different model, which scores differently by about as much (section 16's table shows the spread over
-# three seeds).
+# honest estimate of how the model does on new digits from the same source. It is still a measurement: if the
+# model reads a share *p* of all such digits correctly, a sample of *n* = 10,000 gives *p* give or take about
+# 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (the normal approximation of the binomial interval), about ±0.14
+# points near 99.5%. Another seed trains a slightly different model: SEED_SPREAD
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -596,13 +588,13 @@ print(
 print(f"validation accuracy after the last epoch: {val_accuracy[-1]:.2%}")
 
 # %% [markdown]
-# The validation and test scores differ. Part of the gap is chance, two different samples of digits, each
-# with its own uncertainty (about ±0.16 points for the 6,000 validation images). Part of it can be
-# selection: the recipe's choices were kept because they scored well on validation images, so the
-# validation score is a little optimistic, and the test score is the one to quote.
+# Validation and test scores usually differ a little. Part of the gap is chance: two different samples of
+# digits, each with its own uncertainty (about ±0.16 points for 6,000 images near 99.6%). Part of it can be
+# selection: the recipe's choices were kept because they scored well on validation images, which makes the
+# validation score a little optimistic. The test score is the one to quote.
 #
-# We also write the run's figures to `outputs/metrics.json` (settings, device, versions, the history with
-# seconds per epoch, the scores), so that runs can be compared without opening the notebook.
+# The run's figures also go to `outputs/metrics.json` (settings, device, versions, the history with seconds
+# per epoch, the scores), so that runs can be compared without opening the notebook.
 
 # %% tags=["metrics"]
 import json
@@ -643,16 +635,14 @@ print("wrote outputs/metrics.json")
 #
 # A trained model is worth keeping. Keras 3 offers two file formats:
 #
-# - **`.keras`**, Keras 3's native format: a zip archive of the architecture (as JSON), the weights and the
-#   optimizer state (so training could resume). It is the recommended format.
-# - **`.h5`** (HDF5), the older format of Keras 2 and `tf.keras`. Keras 3 still writes and reads it, but calls
-#   it *legacy* and logs a warning when saving to it; we save it too because older tools and tutorials
-#   expect it, and hush that one warning because we chose the format knowingly.
+# - **`.keras`**, Keras 3's native format: a zip archive of the architecture, the weights and the optimizer
+#   state (so training could resume). It is the recommended format.
+# - **`.h5`** (HDF5), the format of Keras 2 and `tf.keras`. Keras 3 still writes and reads it, but calls it
+#   *legacy* and logs a warning; we save it too because older tools expect it, and hush that one warning.
 #
-# The augmentation layers are saved with the model, and do nothing when it predicts. To show that nothing is
-# lost, we load both files back and compare their predictions on a thousand test images with those of the
-# model in memory. `load_model_file` gives a clear error on a missing file or on a file that is not a Keras
-# model.
+# The augmentation layers are saved with the model, and do nothing when it predicts. We load both files
+# back and compare their predictions on a thousand test images with the model's in memory.
+# `load_model_file` gives a clear error on a missing file or a file that is not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -694,13 +684,12 @@ for path in (keras_path, h5_path):
 # ## 12. Predict on test images, annotated with OpenCV
 #
 # Now use the model as an application would: predict the digit on a few test images and write the answer
-# onto each picture with [OpenCV](https://opencv.org). The 28×28 images are enlarged five times (nearest
-# neighbour, to keep the pixels sharp) and converted to colour so the text can be green when the prediction
-# is right and red, with the true label, when it is wrong. OpenCV orders colour channels blue-green-red
-# (BGR), so we convert to RGB before showing the pictures with Matplotlib. Nine pictures are picked at
-# random; the tenth is the first test image that the model gets wrong, so that you see a red one too.
-# Looking at one test mistake decides nothing, so it does not spoil the test set; studying the mistakes to
-# improve the model would, and section 13 does that on validation images.
+# onto each picture with [OpenCV](https://opencv.org), enlarged five times, in green when it is right and in
+# red, with the true label, when it is wrong. OpenCV orders colours blue-green-red (BGR), so we convert to RGB
+# before showing the pictures with Matplotlib. Nine pictures are picked at random; the tenth is the first
+# test image that the model gets wrong. Looking at one test mistake decides nothing, so it does not spoil the
+# test set; studying the mistakes to improve the model would, and section 13 does that on validation
+# images.
 
 # %% tags=["annotate"]
 import cv2
@@ -749,10 +738,10 @@ print(f"wrote outputs/prediction_00.png ... outputs/prediction_{len(picks) - 1:0
 # %% [markdown]
 # ## 13. Where does the model go wrong?
 #
-# Overall accuracy hides *which* digits get confused. We look at the mistakes on the **validation** images,
-# not the test images: what we learn here is what would guide the next change to the model, and the test set
-# must stay out of such choices. A **confusion matrix** counts, for each true digit (row), how often the
-# model predicted each digit (column); the diagonal holds the correct answers.
+# Overall accuracy hides *which* digits get confused. We study the mistakes on the **validation** images:
+# what we learn here would guide the next change to the model, and the test set must stay out of such
+# choices. A **confusion matrix** counts, for each true digit (row), how often the model predicted each digit
+# (column); the diagonal holds the correct answers.
 
 # %%
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
@@ -772,17 +761,18 @@ plt.show()
 # %% [markdown]
 # scikit-learn's report says the same per digit. **Precision** is the share of the model's "7"s that really
 # are 7s; **recall** is the share of the real 7s that it finds; **F1** is their harmonic mean; **support** is
-# the number of images of that digit. The *macro average* weighs every digit equally; the *weighted average*
-# weighs each digit by its support.
+# the number of images of that digit.
 
 # %% tags=["nbval-ignore-output"]
 print(classification_report(val_labels, val_predictions, digits=4, zero_division=0))
 
 # %% [markdown]
-# Finally the mistakes themselves: the 12 wrongly read validation images to which the model gave the highest
-# probability. Read that probability as a score, not as the chance that the model is right: label smoothing
-# trained it towards 0.91 for the digit it reads, and a mistake can score as high as a right answer. The
-# lines under the pictures compare the two and count the mistakes that score above the median right answer.
+# Finally the mistakes themselves: the 12 wrongly read validation images with the highest output. Read an
+# output as a score, not as the chance that the answer is right. Label smoothing trained the network to give
+# about 0.91 to the digit it reads, so its scores can sit well below its accuracy (under-confident), while
+# networks trained without smoothing tend to score above it (over-confident). The lines under the pictures
+# print the median score of the right answers beside the share of right answers, and count the mistakes
+# that score above the median right answer.
 
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
@@ -803,31 +793,28 @@ fig.suptitle(
 )
 plt.tight_layout()
 plt.show()
-right_median = np.median(val_probabilities[val_predictions == val_labels].max(axis=1))
+right = val_predictions == val_labels
+right_median = np.median(val_probabilities[right].max(axis=1))
+print(f"right answers: {right.mean():.2%} of the images; their median score {right_median:.2f}")
+above = np.sum(top_probability > right_median)
 print(
-    f"median top probability: {right_median:.2f} on the {len(x_val) - len(wrong):,} right answers, "
-    f"{np.median(top_probability):.2f} on the {len(wrong)} mistakes"
-)
-print(
-    f"{np.sum(top_probability > right_median)} of the mistakes score above the median right answer"
+    f"mistakes: median score {np.median(top_probability):.2f}; {above} of {len(wrong)} above 'right'"
 )
 
 # %% [markdown]
-# Many of these are hard even for a person: digits written with unusual strokes, cut off, or that look more
-# like the digit the model read than like their label. Some MNIST labels are arguably wrong, so no model
-# should be expected to reach 100%.
+# Many of these are hard even for a person: unusual strokes, digits cut off, or digits that look more like
+# what the model read than like their label. Some MNIST labels are arguably wrong.
 
 # %% [markdown]
 # ## 14. Look inside the network
 #
-# The scores say *how well* the network reads digits, not *how*. Keras can show what any layer computes: a
-# `keras.Model` built from the trained model's input to the outputs of some of its layers reuses the trained
-# weights and returns those layers' outputs instead of the final probabilities, on every Keras backend.
+# The scores say *how well* the network reads digits, not *how*. A `keras.Model` built from the trained
+# model's input to the outputs of some of its layers reuses the trained weights and returns those layers'
+# outputs, on every Keras backend.
 #
-# **The first layer's filters.** Each of the 32 filters of the first convolution is a small grid of weights,
-# slid over the image: where the pixels under it match its pattern of positive (red) and negative (blue)
-# weights, its output is high. Each filter is shown on its own colour scale, since batch normalisation
-# rescales every filter's output anyway.
+# **The first layer's filters.** Each of the 32 filters of the first convolution is a small grid of weights:
+# where the pixels under it match its pattern of positive (red) and negative (blue) weights, its output is
+# high. Each filter is shown on its own colour scale.
 
 # %% tags=["look-inside"]
 from collections.abc import Iterator
@@ -885,11 +872,11 @@ plt.show()
 
 # %% [markdown]
 # Some filters look like detectors of an edge or a stroke, a band of positive weights beside a band of
-# negative ones; many are hard to name. Guessing from the weights is unreliable: people judge what a unit
-# does better from the **real images that excite it most**. So for the four filters of the first layer and
-# the four channels of the last block with the highest mean response over the validation images, the
-# figure shows the six validation images in which each responds most strongly, with a box around the patch
-# of the image that its strongest response sees. Look for what the six patches of a row have in common.
+# negative ones; many are hard to name. People judge what a unit does better from the **real images that
+# excite it most**. So for the four filters of the first block and the four channels of the last block with
+# the highest mean response over the validation images, the figure shows the six validation images in which
+# each responds most strongly, with a box around the patch that its strongest response sees. Look for what
+# the six patches of a row have in common.
 
 # %% tags=["look-inside"]
 def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
@@ -944,9 +931,8 @@ plt.show()
 
 # %% [markdown]
 # **What one digit looks like inside.** Feed one validation digit through the network and keep what each
-# convolution block outputs: one **feature map** per channel, bright where that channel found its pattern.
-# Below, for each block, the 8 channels most active on this digit, as the resolution falls from 24 to 10
-# to 8 pixels.
+# convolution block outputs: one **feature map** per channel, high where that channel found its pattern.
+# Below, for each block, the 8 channels most active on this digit.
 
 # %%
 digit = x_val[0]
@@ -967,20 +953,19 @@ plt.show()
 
 
 # %% [markdown]
-# In the first block the maps still look like the digit: each position sees only a 5×5 patch, so each
-# channel lights up the parts of the strokes that match its filter. Further in, each position sees a larger
-# patch (10×10 after the second block, 14×14 after the third), and each filter combines all the channels of
-# the block before, so the maps stop looking like the digit: early layers find strokes, later ones find
-# arrangements of strokes.
+# In the first block each position sees a 5×5 patch of the digit, so each map marks where the strokes match
+# one small filter. Further in, each position sees a larger patch (10×10 after the second block, 14×14
+# after the third) and combines all the channels of the block before: early layers find strokes, later ones
+# arrangements of strokes, at a coarser resolution.
 #
-# **A map of what the network learned.** The last layer reads each image as the dense layer's 128 features
-# (after its ReLU). If training worked, images of the same digit should have similar features, far from
-# those of other digits. 128 numbers cannot be drawn, so we project them onto a plane with **PCA** (principal
-# component analysis, from scikit-learn), which keeps the two directions along which the points spread most.
-# We do it for all 6,000 validation images, coloured by their true digit, with the model's mistakes circled,
-# and beside it the same projection of the raw pixels (784 numbers per image), which is what the network
-# started from. The cell also counts, in each plane, how many images lie nearer to the centre of their own
-# digit's points than to any other digit's centre: a number for how well the picture separates the digits.
+# **A map of what the network learned.** The last layer reads each image as the dense layer's 128 features.
+# If training worked, images of the same digit should have similar features, far from those of other
+# digits. 128 numbers cannot be drawn, so we project them onto a plane with **PCA** (principal component
+# analysis, from scikit-learn), which keeps the two directions along which the points spread most: all
+# 6,000 validation images, coloured by their true digit, the model's mistakes circled, and beside them the
+# same projection of the raw pixels, which is what the network started from. The cell also counts, in each
+# plane, how many images lie nearer to the centre of their own digit's points than to any other digit's
+# centre.
 
 # %% tags=["look-inside"]
 def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1031,12 +1016,11 @@ fig.suptitle(
 plt.show()
 
 # %% [markdown]
-# Compare the two planes with the shares the cell prints: in the plane of the raw pixels the digits overlap,
-# and the learned features separate them far better. That is what training changed: not the pictures, but
-# where the network puts them. Mind what a flat picture can show, though. Two dimensions keep only part of
-# how 128 numbers differ, so a circled mistake can land inside a cluster that it is far from in the
-# network's own 128 dimensions; the picture shows how the digits spread, not why a particular image was
-# misread. Even the share measured on the plane is lower than the network's accuracy, which uses all 128.
+# Compare the shares the cell prints for the two planes: training did not change the pictures, but where
+# the network puts them. Mind what a flat picture can show, though. Two dimensions keep only part of how 128
+# numbers differ, so a circled mistake can land inside a cluster that it is far from in the network's 128
+# dimensions: the picture shows how the digits spread, not why one image was misread, and the share on the
+# plane measures the picture, not the network, which reads all 128.
 
 # %% [markdown]
 # ## 15. Try your own handwritten digit
