@@ -82,7 +82,7 @@ with tempfile.TemporaryFile(mode="w+") as startup_log:
     ERRORS = [line.split("] ", 1)[-1].strip() for line in startup_log if line.startswith("E0")]
 
 BACKEND = keras.backend.backend()
-VERSIONS = {"python": platform.python_version(), "keras": keras.__version__}
+VERSIONS = {"python": platform.python_version(), "backend": BACKEND, "keras": keras.__version__}
 VERSIONS |= {name: __import__(name).__version__ for name in (BACKEND, "numpy", "cv2", "sklearn")}
 DEVICE = f"GPU: {', '.join(GPUS)}" if GPUS else "no GPU found, training on the CPU"
 print(", ".join(f"{name} {version}" for name, version in VERSIONS.items()))
@@ -496,7 +496,8 @@ history = model.fit(
     callbacks=[timer],
     verbose=2,
 )
-print(f"trained on {len(x_train):,} images for {EPOCHS} epochs in {sum(timer.seconds):.0f} s")
+epochs = "1 epoch" if EPOCHS == 1 else f"{EPOCHS} epochs"
+print(f"trained on {len(x_train):,} images for {epochs} in {sum(timer.seconds):.0f} s")
 
 # %% [markdown]
 # ## 9. Plot the training history
@@ -585,7 +586,7 @@ print(f"test accuracy {test_accuracy:.2%} ± {margin:.2%} (95% interval), test l
 print(
     f"{len(x_test) - mistakes:,} of the {len(x_test):,} test digits read right: {mistakes} mistakes"
 )
-print(f"validation accuracy after the last epoch: {val_accuracy[-1]:.2%}")
+print(f"validation accuracy after the last epoch: {history.history['val_accuracy'][-1]:.2%}")
 
 # %% [markdown]
 # Validation and test scores usually differ a little. Part of the gap is chance: two different samples of
@@ -797,9 +798,7 @@ right = val_predictions == val_labels
 right_median = np.median(val_probabilities[right].max(axis=1))
 print(f"right answers: {right.mean():.2%} of the images; their median score {right_median:.2f}")
 above = np.sum(top_probability > right_median)
-print(
-    f"mistakes: median score {np.median(top_probability):.2f}; {above} of {len(wrong)} above 'right'"
-)
+print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
 
 # %% [markdown]
 # Many of these are hard even for a person: unusual strokes, digits cut off, or digits that look more like
