@@ -496,8 +496,10 @@ history = model.fit(
     callbacks=[timer],
     verbose=2,
 )
-epochs = "1 epoch" if EPOCHS == 1 else f"{EPOCHS} epochs"
-print(f"trained on {len(x_train):,} images for {epochs} in {sum(timer.seconds):.0f} s")
+plural = "" if EPOCHS == 1 else "s"
+print(
+    f"trained on {len(x_train):,} images for {EPOCHS} epoch{plural} in {sum(timer.seconds):.0f} s"
+)
 
 # %% [markdown]
 # ## 9. Plot the training history
