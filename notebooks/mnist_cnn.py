@@ -372,7 +372,6 @@ def build_model() -> keras.Model:
             layers.Dense(128, use_bias=False),
             layers.BatchNormalization(momentum=0.9),
             layers.ReLU(),
-            layers.Dropout(0.4),
             layers.Dense(10, activation="softmax"),
         ],
         name="mnist_cnn",
