@@ -5,6 +5,7 @@ machine.
     python -m benchmarks.compare --seeds 1        # one seed of each recipe: a shorter run
     python -m benchmarks.compare --quick          # a smoke run of every step, 1 epoch, fewer images
     python -m benchmarks.compare --backend torch  # the backend rows to measure (repeatable)
+    python -m benchmarks.compare --budgets --no-backends  # the seeds alone (phases 1 and 3)
 
 In one invocation it runs four phases, each a function below:
 
@@ -145,6 +146,14 @@ def main(argv: list[str] | None = None) -> dict:
         "--seeds", type=int, default=None, help="seeds per recipe (default 3; 1 with --quick)"
     )
     parser.add_argument(
+        "--budgets",
+        type=int,
+        nargs="*",
+        default=list(BUDGETS),
+        help="epochs of the shorter runs of phase 2 (none: skip it)",
+    )
+    parser.add_argument("--no-backends", action="store_true", help="skip phase 4")
+    parser.add_argument(
         "--backend",
         action="append",
         choices=["tensorflow", "jax", "torch"],
@@ -152,10 +161,11 @@ def main(argv: list[str] | None = None) -> dict:
     )
     args = parser.parse_args(argv)
     chosen = list(SEEDS[: args.seeds or (1 if args.quick else 3)])
-    epochs = [] if args.quick else list(BUDGETS)
+    epochs = [] if args.quick else args.budgets
     names = args.backend or ["tensorflow"] + (
         [] if args.quick or not importlib.util.find_spec("jax") else ["jax"]
     )
+    names = [] if args.no_backends else names
     reference_epochs = 1 if args.quick else ref.REFERENCE["epochs"]
     full = (
         {"QUICK": True, "EPOCHS": 1}

@@ -3,6 +3,11 @@ run.
 
     python -m benchmarks.refresh_notebook                         # about 5-25 minutes on 2 cores
     python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the pad's picture
+    python -m benchmarks.refresh_notebook --executed RUN.ipynb    # commit a run made elsewhere
+
+``--executed`` takes a notebook that a benchmark ran with the defaults (``benchmarks.compare`` keeps
+``outputs/benchmark/notebook_seed42.ipynb``; it injects no parameters then): the same cells as the
+committed notebook, run in a fresh kernel top to bottom. It saves running the 25 epochs again.
 
 The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_*
 variables of this shell are ignored). The notebook is then written back with clean metadata and the
@@ -44,14 +49,33 @@ def attach_picture(png: Path) -> None:
     print(f"put {png} into the notebook and docs/{PICTURE}")
 
 
+def use_run(executed: Path) -> None:
+    """Commit ``executed``, a run made elsewhere, after checking that it is a run of this notebook
+    as it stands: the same cells, no injected parameters, every code cell run once, in order."""
+    run = nbformat.read(executed, as_version=4)
+    committed = nbformat.read(NOTEBOOK, as_version=4)
+    if [(c.cell_type, c.source) for c in run.cells] != [
+        (c.cell_type, c.source) for c in committed.cells
+    ]:
+        raise ValueError(f"{executed} is not a run of {NOTEBOOK.name} as it stands")
+    counts = [c.execution_count for c in run.cells if c.cell_type == "code"]
+    if counts != list(range(1, len(counts) + 1)):
+        raise ValueError(f"{executed} was not run top to bottom in a fresh kernel")
+    clean_copy(executed, NOTEBOOK)
+    print(f"wrote {NOTEBOOK.relative_to(ROOT)} from {executed}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--picture", type=Path, help="a new screenshot of the drawing pad (PNG)")
     parser.add_argument("--no-run", action="store_true", help="do not run the notebook")
+    parser.add_argument("--executed", type=Path, help="a run of this notebook to commit instead")
     args = parser.parse_args()
+    if args.executed:
+        use_run(args.executed)
     if args.picture:
         attach_picture(args.picture)
-    if args.no_run:
+    if args.no_run or args.executed:
         return
     for key in [key for key in os.environ if key.startswith("MNIST_")]:
         del os.environ[

@@ -102,14 +102,15 @@ def plot_curve(curve: dict, reference_accuracy: float, reached: float | None, pa
         (p for p in curve["notebook"] if p["kind"] == "budget"), key=lambda p: p["train_seconds"]
     )
     full = [p for p in curve["notebook"] if p["kind"] == "full"]
-    epochs = ", ".join(str(p["epochs"]) for p in budgets)
-    ax.plot(
-        [p["train_seconds"] for p in budgets],
-        [100 * p["test_accuracy"] for p in budgets],
-        "s-",
-        color="tab:orange",
-        label=f"this notebook, one run per budget ({epochs} epochs, seed 42)",
-    )
+    if budgets:  # phase 2 may be skipped
+        epochs = ", ".join(str(p["epochs"]) for p in budgets)
+        ax.plot(
+            [p["train_seconds"] for p in budgets],
+            [100 * p["test_accuracy"] for p in budgets],
+            "s-",
+            color="tab:orange",
+            label=f"this notebook, one run per budget ({epochs} epochs, seed 42)",
+        )
     seeds = ", ".join(str(p["seed"]) for p in full)
     ax.plot(
         [p["train_seconds"] for p in full],
@@ -125,7 +126,7 @@ def plot_curve(curve: dict, reference_accuracy: float, reached: float | None, pa
         lw=1,
         label="reference's final mean accuracy",
     )
-    if reached is not None:
+    if reached is not None and budgets:  # without budgets, the full runs only bound it
         ax.axvline(
             reached, color="gray", ls=":", lw=1, label=f"notebook reaches it: {reached:.0f} s"
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import papermill
 
 from benchmarks.progress import EpochLines, Progress
-from notebooks.notebook_tools import NOTEBOOK
+from notebooks.notebook_tools import NOTEBOOK, notebook_settings
 
 
 def cached(path: Path, compute: Callable[[], dict]) -> dict:
@@ -33,9 +33,15 @@ def run_notebook(
 ) -> dict:
     """Execute the notebook with papermill in a fresh kernel (which inherits ``env``; None unsets a
     variable) writing to ``output_root``; its metrics.json. The executed notebook and the model are
-    kept in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``."""
+    kept in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``.
+
+    Parameters equal to the notebook's full-mode defaults are not injected, so that a run with the
+    defaults is the learner's run, cell for cell (``refresh_notebook --executed`` can commit it).
+    """
     runs = output_root / "outputs" / "benchmark"
     result = runs / f"{label}.json"
+    defaults = notebook_settings(quick=False) | {"QUICK": False}
+    parameters = {key: value for key, value in parameters.items() if defaults.get(key) != value}
     progress.next_run(label, cached=result.exists())
 
     def run() -> dict:
@@ -50,7 +56,7 @@ def run_notebook(
             papermill.execute_notebook(
                 NOTEBOOK,
                 runs / f"{label}.ipynb",
-                parameters=parameters,
+                parameters=parameters or None,
                 cwd=NOTEBOOK.parent,
                 progress_bar=False,
                 stdout_file=EpochLines(progress),

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pytest
 
 from benchmarks import ablation
 from notebooks.notebook_tools import NOTEBOOK, cells_tagged
@@ -51,6 +53,7 @@ def test_the_smoke_run_makes_every_exercises_change_and_writes_its_figures() -> 
     for run in runs.values():
         assert 0.0 <= run["val_accuracy"] <= 1.0 and run["train_loss"] > 0 and run["seconds"] > 0
         assert abs(run["untrained_loss"] - 2.30) < 0.1
+        assert 0.0 <= run["shifted_val_accuracy"] <= 1.0
     recipe = runs["the recipe"]
     assert recipe["params"] == RECIPE_PARAMS and 0.0 <= recipe["inverted_val_accuracy"] <= 1.0
     assert recipe["label_smoothing"] == 0.1 and runs["no label smoothing"]["label_smoothing"] == 0
@@ -95,3 +98,23 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch) -> 
     result = ablation.main(["--smoke"])
     assert ran == list(ablation.EXERCISES)  # the recipe's run was read back
     assert result["runs"][0] == kept
+
+
+def test_digits_are_moved_by_whole_pixels_with_black_filling_in() -> None:
+    """The robustness measure: each validation image moved 3 pixels up, down, left and right, the
+    uncovered edge black, and the four accuracies averaged."""
+    seen = []
+
+    class Model:
+        def evaluate(self, images, labels, verbose):
+            seen.append(images.copy())
+            return [0.0, len(seen) / 10]
+
+    images = np.ones((2, 28, 28, 1), np.float32)
+    assert ablation.shifted_accuracy(Model(), images, None) == pytest.approx(0.25)
+    down, up, right, left = seen
+    assert down[:, :3].max() == 0 and down[:, 3:].min() == 1
+    assert up[:, -3:].max() == 0 and up[:, :-3].min() == 1
+    assert right[:, :, :3].max() == 0 and right[:, :, 3:].min() == 1
+    assert left[:, :, -3:].max() == 0 and left[:, :, :-3].min() == 1
+    assert images.min() == 1  # the validation images themselves are not changed

@@ -180,3 +180,60 @@ def test_the_full_runs_take_the_notebooks_own_epochs() -> None:
     )
     source = Path(compare.__file__).read_text() + Path(runs.__file__).read_text()
     assert "25" not in source
+
+
+def test_a_run_with_the_notebooks_defaults_injects_no_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that a benchmark's run with the defaults is the learner's run, cell for cell, and
+    refresh_notebook can commit it; any other setting is injected."""
+    injected = []
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "mnist_cnn.keras").write_text("a model")
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "metrics.json").write_text('{"test_accuracy": 0.99}')
+    monkeypatch.setattr(
+        runs.papermill, "execute_notebook", lambda *a, parameters, **k: injected.append(parameters)
+    )
+    progress = Progress([("notebook", 25), ("notebook", 25)])
+    for label, seed in (("defaults", 42), ("seed43", 43)):
+        parameters = {"QUICK": False, "EPOCHS": 25, "SEED": seed}
+        assert runs.run_notebook(label, parameters, {}, progress, tmp_path)["test_accuracy"] == 0.99
+    assert injected == [None, {"SEED": 43}]
+
+
+def test_refresh_commits_a_run_only_of_the_notebook_as_it_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    from benchmarks import refresh_notebook
+    from notebooks.notebook_tools import NOTEBOOK
+
+    committed = tmp_path / "committed.ipynb"
+    committed.write_bytes(NOTEBOOK.read_bytes())
+    monkeypatch.setattr(refresh_notebook, "NOTEBOOK", committed)
+    monkeypatch.setattr(refresh_notebook, "ROOT", tmp_path)
+
+    def run_of(notebook: nbformat.NotebookNode, name: str) -> Path:
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        for count, cell in enumerate(code, start=1):
+            cell.execution_count = count
+        nbformat.write(notebook, tmp_path / name)
+        return tmp_path / name
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    injected = nbformat.read(NOTEBOOK, as_version=4)
+    injected.cells.insert(1, nbformat.v4.new_code_cell("SEED = 43", metadata={"tags": ["p"]}))
+    with pytest.raises(ValueError, match="not a run of"):
+        refresh_notebook.use_run(run_of(injected, "injected.ipynb"))
+    rerun = run_of(nbformat.read(NOTEBOOK, as_version=4), "rerun.ipynb")
+    twice = nbformat.read(rerun, as_version=4)
+    next(c for c in twice.cells if c.cell_type == "code").execution_count = 9
+    nbformat.write(twice, rerun)
+    with pytest.raises(ValueError, match="top to bottom"):
+        refresh_notebook.use_run(rerun)
+    assert committed.read_bytes() == NOTEBOOK.read_bytes()  # nothing written so far
+    refresh_notebook.use_run(run_of(notebook, "run.ipynb"))
+    code = [c for c in nbformat.read(committed, as_version=4).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
