@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
 QUICK = {"MNIST_QUICK": "1", "MNIST_EPOCHS": "1", "MNIST_TRAIN_SAMPLES": "6000"}
+# uv from the PATH, or beside this interpreter (pip install uv into an environment not activated).
+UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 SETS = {
     "colab": {"python": "3.13", "install": ["-r", str(ROOT / ".ci" / "requirements-colab.txt")]},
     "lowest": {
@@ -94,11 +96,11 @@ def run(name: str, workdir: Path) -> int:
     started, spec = time.monotonic(), SETS[name]
     venv = workdir / "venv"
     subprocess.run(
-        ["uv", "venv", "--quiet", "--python", python_for(spec["python"]), str(venv)], check=True
+        [UV, "venv", "--quiet", "--python", python_for(spec["python"]), str(venv)], check=True
     )
     python = venv / "bin" / "python"
     subprocess.run(
-        ["uv", "pip", "install", "--quiet", "--python", str(python), *spec["install"]], check=True
+        [UV, "pip", "install", "--quiet", "--python", str(python), *spec["install"]], check=True
     )
     installed = time.monotonic() - started
     env = dict(os.environ, **QUICK, MNIST_OUTPUT_ROOT=str(workdir), KERAS_BACKEND="tensorflow")
