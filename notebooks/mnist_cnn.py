@@ -9,22 +9,22 @@
 # %% [markdown]
 # # Handwritten digit recognition with Keras
 #
-# This notebook teaches a computer to read handwritten digits. It loads **MNIST**, the classic set of
-# 70,000 images of the digits 0–9, looks at it, and prepares it; it trains a simple network first, then a
-# small convolutional neural network (CNN), one idea at a time; then it evaluates the CNN, saves it, and uses
-# it with OpenCV. It goes further after that: where the model fails, what it computes inside, your own
+# This notebook teaches a computer to read handwritten digits. It loads **MNIST**, the classic set of 70,000
+# images of the digits 0–9, looks at it, and prepares it; it trains a simple network first, then a small
+# convolutional neural network (CNN), one idea at a time; then it evaluates the CNN, saves it, and uses it
+# with OpenCV. It goes further after that: where the model fails, what it computes inside, your own
 # handwriting, from a photo or drawn on a pad, and exercises with answers.
 #
 # Run the cells from top to bottom (Shift-Enter runs a cell and moves to the next) and read the text between
-# them. Any cell can be run again. **Training takes time:** the full run trained for TRAIN_TIME_PLACEHOLDER
-# on the 2-core processor of the run stored here, and older processors can take up to four times longer.
-# For a first pass, set `QUICK = True` in the first cell: about a minute of training, with a somewhat less
-# accurate model.
+# them. Any cell can be run again. **Training takes time:** on a 2-core processor, the full run trains for
+# TRAIN_TIME_PLACEHOLDER; after the first epoch, the training cell prints an estimate of the time left. For
+# a first pass, set `QUICK = True` in the first cell: 3 epochs on a third of the images, a twenty-fifth of
+# the training, with a somewhat less accurate model.
 
 # %% [markdown]
 # ## 1. Setup
 #
-# The settings of the run come first. A collapsed cell then applies them (quick mode changes the defaults),
+# The settings of the run come first. Two collapsed cells then apply them (quick mode changes the defaults),
 # starts Keras and prints the library versions and the device. Keras trains on a GPU when its backend sees
 # one (TensorFlow, unless the environment variable `KERAS_BACKEND` names JAX or PyTorch), on the CPU
 # otherwise, with no change to the code. The cell also seeds the random numbers
@@ -96,8 +96,8 @@ if GPUS and BACKEND == "tensorflow":  # on a GPU, add numbers up in the same ord
     tf.config.experimental.enable_op_determinism()
 
 # %% [markdown]
-# Now the libraries of the lesson: Keras for the networks, NumPy for arrays and Matplotlib for plots.
-# The others are imported where they are first used.
+# Now the libraries of the lesson: Keras for the networks, NumPy for arrays and Matplotlib for plots. The
+# others are imported where they are first used.
 
 # %% tags=["imports"]
 import keras
@@ -111,9 +111,9 @@ from keras import layers
 # MNIST was made by Yann LeCun, Corinna Cortes and Christopher Burges from the handwriting of US Census
 # Bureau employees and high-school students: **60,000 training images and 10,000 test images**, each 28×28
 # grayscale pixels, labelled with the digit it shows. Keras downloads it with
-# `keras.datasets.mnist.load_data()`. Beside this notebook, in its repository, a copy sits in
-# `data/mnist.npz`, so that it works offline; the collapsed cell checks that copy's SHA-256 checksum first,
-# so that a damaged file stops the notebook with a clear error instead of training on broken data.
+# `keras.datasets.mnist.load_data()`. A copy ships with this lesson's files, in `data/mnist.npz`, so that it
+# works offline; the collapsed cell checks its SHA-256 checksum first, so that a damaged file stops the
+# notebook with a clear error.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["load-data"]
 # @title load_mnist(): the checked copy in data/mnist.npz, or else Keras's download
@@ -144,8 +144,8 @@ def load_mnist(path: Path = DATA_PATH):  # path: a pathlib.Path
 
 
 # %% [markdown]
-# The raw images and labels keep these names for the whole notebook; everything the networks see is
-# derived from them in section 4.
+# The raw images and labels keep these names for the whole notebook; everything the networks train and are
+# scored on is derived from them in section 4.
 
 # %% tags=["load-call"]
 (train_images, train_labels), (test_images, test_labels) = load_mnist()
@@ -251,17 +251,18 @@ print(
 #
 # `compile` sets how it learns:
 #
-# - the **loss** measures how wrong the answers are: the **categorical cross-entropy**, for each image minus
-#   the logarithm of the probability given to the right digit, averaged; near 0 when that probability is
-#   near 1, large when the network is confidently wrong;
+# - the **loss** measures how wrong the answers are: the **categorical cross-entropy**, for each image −Σ
+#   target × log(probability) over the 10 digits, averaged; for a one-hot target, minus the logarithm of the
+#   probability given to the right digit: near 0 when that probability is near 1, large when the network is
+#   confidently wrong;
 # - the **optimizer** nudges every weight a little in the direction that lowers the loss (the gradient).
 #   **Adam**, the usual choice, adapts each weight's step to the history of its gradients; its **learning
 #   rate**, the overall step size, is 0.001 by default.
 #
 # Then `fit` trains: it shows the network a **batch** of 128 images at a time, takes one step per batch, and
-# goes over the whole training set once per **epoch**, in a new random order each time. Keras prints a line
-# per epoch: the loss and **accuracy** (the share of right answers) on the training batches, then on the
-# validation images (`val_`).
+# goes over the whole training set once per **epoch**, in a new random order each time (5 epochs here).
+# Keras prints a line per epoch: the loss and **accuracy** (the share of right answers) on the training
+# batches, then on the validation images (`val_`).
 
 # %% tags=["baseline", "nbval-ignore-output"]
 keras.utils.set_random_seed(SEED)
@@ -291,13 +292,12 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # %% [markdown]
 # ## 6. Data augmentation
 #
-# Handwriting varies: the same digit comes a little shifted, slanted or larger. **Data augmentation** shows
-# the network such variations of its training images: every time an image is used in training, it is shifted
-# (up to ±3 pixels), rotated (up to ±11°) and zoomed (±10%) at random, the pixels uncovered at the edges
-# filled with black. The network then cannot simply memorise its training images, and learns what stays the
-# same when a digit moves. Keras's random image layers do it, placed at the start of the model: they change
-# the images only while the model trains, and pass them through unchanged when it predicts, so validation,
-# test and your own digits are never altered.
+# Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows the
+# network such variations: every time a training image is used, it is shifted (by up to a tenth of the
+# frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, with black filling in at the
+# edges. The network then cannot simply memorise its training images, and learns what stays the same when a
+# digit moves. Keras's random image layers do it, at the start of the model: they change the images only
+# while the model trains, so validation, test and your own digits are never altered.
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -334,21 +334,24 @@ plt.show()
 # (strokes, corners, loops) wherever they appear, and builds digits out of them layer by layer. Ours, after
 # the augmentation layers:
 #
-# - **Three convolutions.** Each slides small **filters** over its input and, at every position, adds up
-#   the pixels under the filter weighted by the filter's values: its output, one **feature map** per filter,
-#   is high where the filter's pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of
-#   3×3. A filter only visits positions where it fits whole: a 5×5 filter fits at 28 − 5 + 1 = 24 positions
-#   across a row, and each 3×3 convolution trims 2 pixels.
+# - **Three convolutions.** Each slides small **filters** over its input and, at every position, adds up the
+#   values under the filter, across all the channels of its input (the pixels, for the first layer),
+#   weighted by the filter's values: its output, one **feature map** per filter, is high where the filter's
+#   pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of 3×3. A filter only visits
+#   positions where it fits whole: a 5×5 filter fits at 28 − 5 + 1 = 24 positions across a row, and each 3×3
+#   convolution trims 2 pixels.
 # - **Max pooling** keeps the largest value of each 2×2 block, halving the resolution after the first and
-#   the third convolution: 28 → 24 → 12 → 10 → 8 → 4. A dense layer of 128 units then combines the
-#   4×4×64 = 1,024 numbers left, and the output layer gives the 10 probabilities, as in the baseline.
+#   the third convolution: 28 → 24 → 12 → 10 → 8 → 4. A dense layer of 128 units then combines the 4×4×64 =
+#   1,024 numbers left, and the output layer gives the 10 probabilities, as in the baseline.
 # - **Batch normalisation**, after each convolution and after the dense layer, rescales each channel to mean
-#   0 and variance 1 over the batch, then applies a learned scale and shift. It keeps the numbers in a steady
-#   range, so that training can take larger steps; its shift does what a bias would, so the layers before it
-#   have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
+#   0 and variance 1 over the batch, then applies a learned scale and shift. It keeps the numbers in a
+#   steady range, so that training can take larger steps; its shift does what a bias would, so the layers
+#   before it have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
 #   `momentum=0.9` makes them follow about the last 10 batches, where Keras's default, 0.99, follows about
 #   the last 100, which lag behind the weights in a short run. BN_MEASURED
-# - DROPOUT_TEXT
+# - **No dropout.** Many MNIST examples, keras.io's among them, put a **dropout** layer before the output
+#   layer: in training, it sets a random share of the dense layer's outputs to 0. Measured over three full
+#   runs, it bought nothing here (section 16), so the recipe does without it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -380,8 +383,8 @@ def build_model() -> keras.Model:
 
 # %% [markdown]
 # Here is the network, untrained: `summary()` lists the layers with the shape of their output and their
-# number of weights (parameters). The table's layout depends on the Keras version; the line after it does
-# not.
+# number of parameters (the weights, and batch normalisation's running averages, counted but not trained).
+# The table's layout depends on the Keras version; the line after it does not.
 
 # %% tags=["nbval-ignore-output"]
 keras.backend.clear_session()  # start the layer names afresh when this cell runs again
@@ -434,10 +437,10 @@ plt.show()
 # approached by making the weights ever larger; smoothed ones can be met. As a side effect, the network
 # learns to give the digit it reads about 0.91, not 1 (section 13 comes back to this). SMOOTHING_MEASURED
 #
-# **A sanity check before training.** Training takes minutes; this check takes a second. Keras starts the
-# weights at small random values, so the untrained network's outputs should all be near 1/10, and its loss
-# near −log(1/10) = ln 10 ≈ 2.30, whatever the targets, smoothed or not, as long as they add up to 1. A loss
-# far from that points to a bug: pixels left at 0–255, say, or a last layer without its softmax.
+# **A sanity check before training**, in a second. Keras starts the weights at small random values, so the
+# untrained network's outputs should all be near 1/10, and its loss near −log(1/10) = ln 10 ≈ 2.30, whatever
+# the targets, smoothed or not, as long as they add up to 1. A loss far from that points to a bug: pixels
+# left at 0–255, say, or a last layer without its softmax.
 
 # %% tags=["sanity-check"]
 keras.utils.set_random_seed(SEED)
@@ -453,9 +456,8 @@ print(f"its loss on {BATCH_SIZE} images: {float(loss(y_train[:BATCH_SIZE], proba
 print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10):.2f})")
 
 # %% [markdown]
-# Now train, with `fit` on the arrays as for the baseline. A small callback records how long each epoch
-# takes and, after the first, prints an estimate of the time left. The cell re-seeds and builds a fresh
-# model, so running it again trains again from scratch.
+# Now train, with `fit` on the arrays as for the baseline. A small callback times each epoch and, after the
+# first, prints an estimate of the time left. Run again, the cell trains a fresh model from scratch.
 
 # %% tags=["train"]
 import time
@@ -503,11 +505,12 @@ print(
 # %% [markdown]
 # ## 9. Plot the training history
 #
-# `history.history` holds the loss and accuracy after every epoch, on the training batches and on the
-# validation images. The training figures are averages over each epoch, while the weights were still
-# changing, on augmented images with dropout on; the validation figures are taken at the end of the epoch,
-# on the images as they are. With label smoothing the loss cannot fall to 0: its floor, reached by outputs
-# equal to the smoothed targets, is their entropy (the cell computes it from `LABEL_SMOOTHING`).
+# The curves show whether training went well, and whether the model overfits. `history.history` holds the
+# loss and accuracy after every epoch, on the training batches and on the validation images. The training
+# figures are averages over each epoch, while the weights were still changing, on augmented images; the
+# validation figures are taken at the end of the epoch, on the images as they are. With label smoothing the
+# loss cannot fall to 0: its floor, reached by outputs equal to the smoothed targets, is their entropy (the
+# cell computes it from `LABEL_SMOOTHING`).
 #
 # A model **overfits** when it learns the peculiarities of its training images instead of what makes a
 # digit: then the training loss keeps falling while the validation loss stalls or rises.
@@ -563,21 +566,21 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **How to read them.** Look at the end of the run. The schedule brings the learning rate close to 0 over the
-# last epochs, so both curves flatten there whatever the model has learned: a flat end says that the steps
-# became small, not that the model is done. Overfitting would show as a validation loss that rises over
-# several epochs while the training loss keeps falling; the cell above prints where each loss was lowest
-# and where it ended. Compare the validation accuracy with the dense baseline's, printed beside it: the gap
-# is what the convolutional network and its training buy together.
+# **How to read them.** Look at the end of the run. The schedule brings the learning rate close to 0 over
+# the last epochs, so both curves flatten there whatever the model has learned: a flat end says that the
+# steps became small, not that the model is done. Overfitting would show as a validation loss that rises
+# over several epochs while the training loss keeps falling; the cell above prints where each loss was
+# lowest and where it ended. Compare the validation accuracy with the dense baseline's, printed beside it:
+# the gap is what the convolutional network and its training buy together.
 
 # %% [markdown]
 # ## 10. Evaluate on the test set
 #
 # The 10,000 test images played no part in training or in choosing the recipe, so the score on them is an
-# honest estimate of how the model does on new digits from the same source. It is still a measurement: if the
-# model reads a share *p* of all such digits correctly, a sample of *n* = 10,000 gives *p* give or take about
-# 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (the normal approximation of the binomial interval), about ±0.14
-# points near 99.5%. Another seed trains a slightly different model: SEED_SPREAD
+# honest estimate for new digits from the same source. It is still a measurement: if the model reads a share
+# *p* of all such digits correctly, a sample of *n* = 10,000 gives *p* give or take about 1.96·√(*p*(1 −
+# *p*)/*n*) in 95% of cases (the normal approximation of the binomial interval), about ±0.14 points near
+# 99.5%. Another seed trains a slightly different model: SEED_SPREAD
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -591,12 +594,11 @@ print(f"validation accuracy after the last epoch: {history.history['val_accuracy
 
 # %% [markdown]
 # Validation and test scores usually differ a little. Part of the gap is chance: two different samples of
-# digits, each with its own uncertainty (about ±0.16 points for 6,000 images near 99.6%). Part of it can be
+# digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part of it can be
 # selection: the recipe's choices were kept because they scored well on validation images, which makes the
 # validation score a little optimistic. The test score is the one to quote.
 #
-# The run's figures also go to `outputs/metrics.json` (settings, device, versions, the history with seconds
-# per epoch, the scores), so that runs can be compared without opening the notebook.
+# The run's figures also go to `outputs/metrics.json`, to compare runs without opening the notebook.
 
 # %% tags=["metrics"]
 import json
@@ -635,16 +637,17 @@ print("wrote outputs/metrics.json")
 # %% [markdown]
 # ## 11. Save the model and load it back
 #
-# A trained model is worth keeping. Keras 3 offers two file formats:
+# A trained model is worth keeping, so that an application can use it without training again. Keras 3 saves
+# a whole model (`model.save`) in two formats:
 #
 # - **`.keras`**, Keras 3's native format: a zip archive of the architecture, the weights and the optimizer
 #   state (so training could resume). It is the recommended format.
-# - **`.h5`** (HDF5), the format of Keras 2 and `tf.keras`. Keras 3 still writes and reads it, but calls it
+# - **`.h5`** (HDF5), a format of Keras 2 (`tf.keras`). Keras 3 still writes and reads it, but calls it
 #   *legacy* and logs a warning; we save it too because older tools expect it, and hush that one warning.
 #
-# The augmentation layers are saved with the model, and do nothing when it predicts. We load both files
-# back and compare their predictions on a thousand test images with the model's in memory.
-# `load_model_file` gives a clear error on a missing file or a file that is not a Keras model.
+# The augmentation layers are saved with the model, and do nothing when it predicts. We load both files back
+# and compare their predictions on a thousand test images with the model's in memory. `load_model_file`
+# gives a clear error on a missing file or a file that is not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -687,11 +690,10 @@ for path in (keras_path, h5_path):
 #
 # Now use the model as an application would: predict the digit on a few test images and write the answer
 # onto each picture with [OpenCV](https://opencv.org), enlarged five times, in green when it is right and in
-# red, with the true label, when it is wrong. OpenCV orders colours blue-green-red (BGR), so we convert to RGB
-# before showing the pictures with Matplotlib. Nine pictures are picked at random; the tenth is the first
-# test image that the model gets wrong. Looking at one test mistake decides nothing, so it does not spoil the
-# test set; studying the mistakes to improve the model would, and section 13 does that on validation
-# images.
+# red, with the true label, when it is wrong. OpenCV orders colours blue-green-red (BGR), so we convert to
+# RGB for Matplotlib. Nine pictures are picked at random; the tenth is the first test image that the model
+# gets wrong (looking at it decides nothing; studying mistakes to improve the model would, so section 13
+# studies validation images).
 
 # %% tags=["annotate"]
 import cv2
@@ -742,8 +744,8 @@ print(f"wrote outputs/prediction_00.png ... outputs/prediction_{len(picks) - 1:0
 #
 # Overall accuracy hides *which* digits get confused. We study the mistakes on the **validation** images:
 # what we learn here would guide the next change to the model, and the test set must stay out of such
-# choices. A **confusion matrix** counts, for each true digit (row), how often the model predicted each digit
-# (column); the diagonal holds the correct answers.
+# choices. A **confusion matrix** counts, for each true digit (row), how often the model predicted each
+# digit (column); the diagonal holds the correct answers.
 
 # %%
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
@@ -762,19 +764,18 @@ plt.show()
 
 # %% [markdown]
 # scikit-learn's report says the same per digit. **Precision** is the share of the model's "7"s that really
-# are 7s; **recall** is the share of the real 7s that it finds; **F1** is their harmonic mean; **support** is
-# the number of images of that digit.
+# are 7s; **recall** is the share of the real 7s that it finds; **F1** is their harmonic mean; **support**
+# is the number of images of that digit.
 
 # %% tags=["nbval-ignore-output"]
 print(classification_report(val_labels, val_predictions, digits=4, zero_division=0))
 
 # %% [markdown]
 # Finally the mistakes themselves: the 12 wrongly read validation images with the highest output. Read an
-# output as a score, not as the chance that the answer is right. Label smoothing trained the network to give
-# about 0.91 to the digit it reads, so its scores can sit well below its accuracy (under-confident), while
-# networks trained without smoothing tend to score above it (over-confident). The lines under the pictures
-# print the median score of the right answers beside the share of right answers, and count the mistakes
-# that score above the median right answer.
+# output as a score, not as the chance of being right: label smoothing trained the network to give about
+# 0.91 to the digit it reads, so its scores can sit below its accuracy, while networks trained without it
+# tend to score above. The lines under the pictures compare the median score of the right answers with the
+# share of right answers.
 
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
@@ -802,15 +803,15 @@ above = np.sum(top_probability > right_median)
 print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
 
 # %% [markdown]
-# Many of these are hard even for a person: unusual strokes, digits cut off, or digits that look more like
-# what the model read than like their label. Some MNIST labels are arguably wrong.
+# Look at them yourself: a model's mistakes on MNIST often include unusual strokes, or digits that resemble
+# the one it read more than their label; and some MNIST labels are known to be wrong.
 
 # %% [markdown]
 # ## 14. Look inside the network
 #
-# The scores say *how well* the network reads digits, not *how*. A `keras.Model` built from the trained
-# model's input to the outputs of some of its layers reuses the trained weights and returns those layers'
-# outputs, on every Keras backend.
+# The scores say *how well* the network reads digits, not *how*. A `keras.Model` from the trained model's
+# input to the outputs of some of its layers reuses the trained weights and returns what those layers
+# compute.
 #
 # **The first layer's filters.** Each of the 32 filters of the first convolution is a small grid of weights:
 # where the pixels under it match its pattern of positive (red) and negative (blue) weights, its output is
@@ -871,12 +872,13 @@ plt.show()
 
 
 # %% [markdown]
-# Some filters look like detectors of an edge or a stroke, a band of positive weights beside a band of
-# negative ones; many are hard to name. People judge what a unit does better from the **real images that
-# excite it most**. So for the four filters of the first block and the four channels of the last block with
-# the highest mean response over the validation images, the figure shows the six validation images in which
-# each responds most strongly, with a box around the patch that its strongest response sees. Look for what
-# the six patches of a row have in common.
+# First-layer filters often respond to edges or strokes at some angle, but a grid of weights is hard to read
+# on its own. What a unit does is easier to judge from the **real images that excite it most**. The figure
+# takes the four filters of the first block and the four channels of the last block whose strongest
+# response, averaged over the validation images, is highest; for each, the filter (first block) or the
+# channel's map for its top image (last block), then the six validation images to which it responds most
+# strongly, with a box around the patch that its strongest response sees. Look for what the six patches of a
+# row have in common.
 
 # %% tags=["look-inside"]
 def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
@@ -953,19 +955,17 @@ plt.show()
 
 
 # %% [markdown]
-# In the first block each position sees a 5×5 patch of the digit, so each map marks where the strokes match
-# one small filter. Further in, each position sees a larger patch (10×10 after the second block, 14×14
-# after the third) and combines all the channels of the block before: early layers find strokes, later ones
-# arrangements of strokes, at a coarser resolution.
+# In the first block each position sees a 5×5 patch of the digit; further in, a larger one (10×10 after the
+# second block, 14×14 after the third), through all the channels of the block before: early layers find
+# strokes, later ones arrangements of strokes, at a coarser resolution.
 #
 # **A map of what the network learned.** The last layer reads each image as the dense layer's 128 features.
-# If training worked, images of the same digit should have similar features, far from those of other
-# digits. 128 numbers cannot be drawn, so we project them onto a plane with **PCA** (principal component
-# analysis, from scikit-learn), which keeps the two directions along which the points spread most: all
-# 6,000 validation images, coloured by their true digit, the model's mistakes circled, and beside them the
-# same projection of the raw pixels, which is what the network started from. The cell also counts, in each
-# plane, how many images lie nearer to the centre of their own digit's points than to any other digit's
-# centre.
+# If training worked, images of the same digit should have similar features, far from those of other digits.
+# To draw 128 numbers, **PCA** (principal component analysis, from scikit-learn) projects them onto the
+# plane along which they spread most: all 6,000 validation images, coloured by their true digit, the model's
+# mistakes circled, and beside them a PCA projection of the raw pixels, fitted the same way, which is what
+# the network started from. The cell also counts, in each plane, the images that lie nearer to the centre of
+# their own digit's points than to any other digit's centre.
 
 # %% tags=["look-inside"]
 def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1016,19 +1016,19 @@ fig.suptitle(
 plt.show()
 
 # %% [markdown]
-# Compare the shares the cell prints for the two planes: training did not change the pictures, but where
-# the network puts them. Mind what a flat picture can show, though. Two dimensions keep only part of how 128
-# numbers differ, so a circled mistake can land inside a cluster that it is far from in the network's 128
-# dimensions: the picture shows how the digits spread, not why one image was misread, and the share on the
-# plane measures the picture, not the network, which reads all 128.
+# Compare the shares printed for the two planes: training did not change the pictures, only where the
+# network puts them. But a plane keeps only part of how 128 numbers differ, so a circled mistake can land
+# inside a cluster that it is far from in the network's 128 dimensions: the map shows how the digits spread,
+# not why one image was misread.
 
 # %% [markdown]
 # ## 15. Try your own handwritten digit
 #
 # Will the model read *your* handwriting? Not from a plain photo: a photo is large, has dark ink on light
-# paper, and the digit can be anywhere in it. The model has only seen digits as MNIST's authors prepared
-# them: the ink as high values on a background of 0, its bounding box scaled to fit 20×20 pixels, placed in
-# a 28×28 frame by its centre of mass. The data shows both:
+# paper, and the digit can be anywhere in it. The model was trained on digits prepared as MNIST's authors
+# prepared them (plus section 6's small shifts, turns and zooms): the ink as high values on a background of
+# 0, its bounding box scaled to fit 20×20 pixels, placed in a 28×28 frame by its centre of mass. The data
+# shows both:
 
 # %% tags=["mnist-facts"]
 ink_rows, ink_cols = (
@@ -1052,13 +1052,11 @@ print(
 
 # %% [markdown]
 # Rows and columns are numbered 0 to 27, so the middle of the frame is 13.5, yet MNIST's digits sit around
-# (14, 14), give or take 0.29 pixels: the spread of a rounding error spread evenly over ±0.5 pixels
-# (1/√12 ≈ 0.29). So MNIST moved each digit by whole pixels to bring its centre of mass nearest to (14, 14),
-# and so will we.
+# (14, 14), give or take 0.29 pixels, the spread of a rounding error (1/√12): MNIST moved each digit by
+# whole pixels to bring its centre of mass nearest to (14, 14), and so will we.
 #
-# The strokes' thickness matters too, for digits drawn with a mouse or a marker. A stroke of width *w* and
-# length *L* covers an area of about *w*·*L* and has an outline about 2·*L* long, so *w* ≈ 2 × area /
-# outline, measured on the pixels above half intensity:
+# Stroke width matters too, for digits drawn with a mouse or a marker. A stroke of width *w* and length *L*
+# covers about *w*·*L* pixels within an outline about 2·*L* long, so *w* ≈ 2 × area / outline:
 
 # %% tags=["mnist-facts"]
 def stroke_width(mask: np.ndarray) -> float:
@@ -1132,8 +1130,8 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 3: ink as high values.** The border of a photo is mostly paper, so a light border means dark ink
-# on light paper: invert it.
+# **Step 3: ink as high values.** The border of a photo is mostly paper, so a light border means dark ink on
+# light paper: invert it.
 
 # %% tags=["prepare-digit"]
 def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
@@ -1144,7 +1142,7 @@ def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
 
 # %% [markdown]
 # **Step 4: find the ink.** A light blur smooths out paper grain; then Otsu's method picks the gray level
-# that best separates ink from paper. Specks of a tenth of the largest stroke's area or less are dropped.
+# that best separates ink from paper. Pieces of ink smaller than a tenth of the largest piece are dropped.
 
 # %% tags=["prepare-digit"]
 def find_ink(ink: np.ndarray) -> np.ndarray:
@@ -1164,10 +1162,9 @@ def find_ink(ink: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # **Step 5: crop and scale.** Cut out the ink's bounding box and scale its longer side to 20 pixels. That
 # scales the strokes too: a pen line on a large digit would shrink to a hairline, a marker on a small digit
-# would fill the box like a blob. So when the scaled strokes would fall outside the widths of 80% of
-# MNIST's, the mask is first thickened (dilated) or thinned (eroded) towards MNIST's median width, measuring
-# again after each change. OpenCV's area interpolation then gives soft edges, like MNIST's. (A marker so
-# thick that it fills a digit's loops leaves a blob that no thinning can open: draw such digits larger.)
+# would become a blob. So when the scaled strokes would fall outside the widths of 80% of MNIST's, the mask
+# is first thickened (dilated) or thinned (eroded) towards MNIST's median width. OpenCV's area interpolation
+# then gives soft edges, like MNIST's.
 
 # %% tags=["prepare-digit"]
 WORKING_SIZE = 200  # pixels on the longer side: a smaller mask is enlarged first, for fine changes
@@ -1178,7 +1175,10 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
     """The ink's bounding box, its longer side scaled to 20 pixels, with strokes whose width is
     within ``stroke`` = (thinnest, typical, thickest) once scaled."""
     x, y, w, h = cv2.boundingRect(mask)
-    mask = cv2.copyMakeBorder(mask[y : y + h, x : x + w], 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
+    margin = 2 + max(w, h) // 10  # room for the strokes to thicken (r stays below a tenth of L)
+    mask = cv2.copyMakeBorder(
+        mask[y : y + h, x : x + w], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0
+    )
     if max(w, h) < WORKING_SIZE:
         factor = WORKING_SIZE / max(w, h)
         big = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
@@ -1205,8 +1205,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 
 
 # %% [markdown]
-# **Step 6: centre by mass.** Move the 20-pixel digit in a 28×28 frame, by whole pixels, until its centre
-# of mass is nearest to MNIST's (`MNIST_CENTRE`).
+# **Step 6: centre by mass.** Move the 20-pixel digit in a 28×28 frame, by whole pixels, until its centre of
+# mass is nearest to MNIST's (`MNIST_CENTRE`).
 
 # %% tags=["prepare-digit"]
 def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
@@ -1225,8 +1225,9 @@ def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray
 
 
 # %% [markdown]
-# `prepare_digit_steps` chains the six steps and keeps each picture; `prepare_digit` keeps the result, and
-# `predict_digit` feeds it to the model as a batch of one image, shaped (1, 28, 28, 1).
+# `prepare_digit_steps` chains the six steps and keeps the pictures of steps 1, 2, 4, 5 and 6;
+# `prepare_digit` keeps the result, and `predict_digit` feeds it to the model as a batch of one image,
+# shaped (1, 28, 28, 1).
 
 # %% tags=["prepare-digit"]
 def prepare_digit_steps(image: str | Path | np.ndarray) -> dict[str, np.ndarray]:
@@ -1258,10 +1259,10 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 
 
 # %% [markdown]
-# `data/samples/` holds 30 pictures of digits typeset in four of OpenCV's Hershey fonts, two plain and two
-# script-like: dark ink on tinted, grainy paper, chalk on a board, ink on a transparent background, placed
-# off-centre. Opened alone, the notebook draws ten such pictures instead (the first collapsed cell); the
-# second defines the two plotting helpers.
+# `data/samples/` holds 30 pictures of digits typeset in four of OpenCV's Hershey fonts (two plain, two
+# script-like): dark ink on tinted, grainy paper, chalk on a board, ink on a transparent background,
+# off-centre. Opened without its `data/` folder (uploaded on its own to Colab, say), the notebook draws ten
+# such pictures instead (the collapsed cell below).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["samples"]
 # @title Ten sample pictures, drawn here when the notebook runs without data/samples/
@@ -1341,7 +1342,8 @@ show_prediction(model, examples)
 
 # %% [markdown]
 # Does the preparation matter? Compare it on all the samples with the naive approach: grayscale, and the
-# whole picture squeezed to 28×28. Each file name starts with the true digit; guessing would read one in ten.
+# whole picture squeezed to 28×28. Each file name starts with the true digit; guessing would read one in
+# ten.
 
 # %% tags=["plain-resize", "nbval-ignore-output"]
 def plain_resize(path: Path) -> np.ndarray:
@@ -1359,9 +1361,9 @@ for name, prepare in (("prepare_digit", prepare_digit), ("plain resize", plain_r
     )
 
 # %% [markdown]
-# The plain resize leaves dark ink on a light background, the opposite of what the model learned, or a
-# small digit lost in a large frame. These samples are typeset, not handwritten, so they test the
-# preparation, not how well the model reads handwriting. For that, try your own.
+# The plain resize leaves dark ink on light paper, the opposite of what the model learned, or a small digit
+# lost in a large frame. These samples are typeset, so they test the preparation, not the reading of
+# handwriting: for that, try your own.
 #
 # **Your own photo.** Write a digit with a thick pen on plain paper, photograph it, and give its path in
 # `MY_DIGIT`, relative to the folder this notebook runs in. In Colab, set `MY_DIGIT = "upload"` and choose
@@ -1385,23 +1387,18 @@ if MY_DIGIT is not None:
     show_prediction(model, [Path(MY_DIGIT)])
 
 # %% [markdown]
-# **Draw a digit, and look inside.** The quickest way to try your own handwriting is the pad below: draw a
-# digit with the mouse, a finger or a pen. Each time you lift it, the notebook runs the drawing through
-# `prepare_digit` and the network, and shows what it saw (the 28×28 image), what it reads (the digit and
-# the 10 probabilities) and, on the right, what happens inside, with section 14's functions: the 8 most
-# active channels of each convolution block, and where the drawing's 128 features land on section 14's
-# map of the validation images (the black ring). Add strokes to change the digit; *Clear* starts again.
-# Things to try: a 3 that you close into an 8, stroke by stroke, watching the ring move from one cluster
-# towards another; a 1 with and without its flag; a 7 with a bar across; a digit drawn very small in a
-# corner. This is what it looks like in JupyterLab, with a weaker model trained for a few seconds:
+# **Draw a digit, and look inside.** Draw a digit on the pad below with the mouse, a finger or a pen. Each
+# time you lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
+# (28×28), its 10 probabilities and, with section 14's functions, what happens inside: the 8 most active
+# channels of each convolution block, and where the drawing lands on section 14's map (the black ring). Try
+# closing a 3 into an 8, stroke by stroke, and watch the ring move. Here it is in JupyterLab, with a weaker
+# model trained for a few seconds:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
 #
-# It is an [anywidget](https://anywidget.dev) and works in JupyterLab, Notebook 7, VS Code and Colab. In VS
-# Code, allow the widget's script when VS Code asks, and restart the kernel after `pip install anywidget`.
-# A run without a notebook app (or this page on GitHub) shows a line of text in its place. The nine
-# collapsed cells below make the pad: the drawing the browser sends, what the notebook computes for it,
-# its pictures, the browser side in JavaScript, its look in CSS, and the widget that joins them.
+# It is an [anywidget](https://anywidget.dev): it works in JupyterLab, Notebook 7, VS Code (allow its script
+# when asked; restart the kernel after `pip install anywidget`) and Colab, and shows a line of text where
+# there is no notebook app. The nine collapsed cells below make it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
 # @title The drawing pad, 1/9: anywidget, and the drawing that the browser sends
@@ -1679,124 +1676,95 @@ pad
 # %% [markdown]
 # ## 16. What each choice buys, and exercises
 #
-# The recipe has many ingredients at once: batch normalisation, no biases before it, its momentum of 0.9, 5×5
-# first filters, augmentation, label smoothing, the warm-up and cosine schedule, and dropout. None of them
-# needs to be taken on faith: the table gives what each was measured to be worth, undone on its own with all
-# the others kept, on the 6,000 validation images (the test set played no part). Quick mode (3 epochs on
-# 18,000 images) was measured for all of them, over three seeds; full mode (25 epochs, all 54,000 images)
-# for label smoothing, and for one extra that the recipe does not use. `benchmarks/exercises.py` and
-# `benchmarks/ablation.py`, beside this notebook in its repository, printed these figures.
+# Sections 6 to 8 added ingredients one at a time. Each was measured by undoing it alone, on the 6,000
+# validation images (the test set played no part), over seeds 42, 43 and 44: in quick mode for all, in full
+# mode for augmentation and dropout. The table gives the validation accuracy after the last epoch: the mean
+# over the seeds [lowest, highest].
 #
-# | the recipe's choice | undone as | quick mode, seeds 42–44 | full mode, seeds 42–44 |
+# | ingredient | undone as | quick mode | full mode |
 # |---|---|---|---|
-# | all of them (the recipe) | | 98.78% [98.68, 98.85] | 99.61% [99.55, 99.65] |
-# | batch normalisation | removed, biases back (exercise 4) | 98.60% [98.50, 98.67] | not measured |
-# | no biases before it | biases in every layer | 98.75% [98.68, 98.83] | not measured |
-# | its momentum of 0.9 | Keras's default, 0.99 | 98.23% [98.10, 98.48] | not measured |
-# | 5×5 first filters | 3×3 (exercise 2) | 98.57% [98.47, 98.67] | not measured |
-# | augmentation | removed (exercise 3) | 98.89% [98.85, 98.92] | not measured |
-# | label smoothing 0.1 | 0 (exercise 1) | 98.81% [98.77, 98.88] | 99.52% [99.45, 99.57] |
-# | warm-up and cosine decay | a constant 0.001, Adam's default | 98.38% [98.18, 98.53] | not measured |
-# | dropout 0.4 | removed | 98.92% [98.77, 99.00] | not measured |
-# | (weights averaged over the last steps) | added (Adam's `use_ema`) | not measured | 99.61% [99.55, 99.65] |
+# | none: the recipe | | ⟨Q_recipe⟩ | ⟨F_recipe⟩ |
+# | augmentation | removed (exercise 3) | ⟨Q_noaug⟩ | ⟨F_noaug⟩ |
+# | no dropout | dropout 0.4 before the output layer | ⟨Q_drop⟩ | ⟨F_drop⟩ |
+# | label smoothing 0.1 | 0 (exercise 1) | ⟨Q_nols⟩ | not measured |
+# | warm-up and cosine decay | a constant 0.001, Adam's default | ⟨Q_const⟩ | not measured |
+# | batch normalisation | removed, biases back (exercise 4) | ⟨Q_nobn⟩ | not measured |
+# | its momentum of 0.9 | Keras's default, 0.99 | ⟨Q_mom⟩ | not measured |
+# | no biases before it | biases in every layer | ⟨Q_bias⟩ | not measured |
+# | 5×5 first filters | 3×3 (exercise 2) | ⟨Q_k3⟩ | not measured |
 #
-# Validation accuracy after the last epoch: the mean over the three seeds [lowest, highest]. How to read it:
-# the seeds alone spread a result over about 0.2 points in quick mode and 0.1 in full mode, so only the larger
-# gaps say something. In quick mode, batch normalisation's momentum, the schedule, batch normalisation itself
-# and the 5×5 filters each buy 0.2 to 0.55 points. The momentum changes nothing in training (the training loss
-# is the same to four digits): it only sets how fast the running averages that batch normalisation uses for
-# prediction follow the batches, and after 423 steps, averages over the last hundred are still stale. The
-# biases buy nothing at all: batch normalisation subtracts each channel's mean, which takes away any constant
-# that a bias adds. Label smoothing makes no difference in quick mode, and 0.09 points in full mode (0.02 to
-# 0.17 by seed): a hint, not a proof. Augmentation and dropout *cost* about a tenth of a point in quick mode:
-# they make the training task harder, which can only pay off over longer training, and whether they do in
-# full mode was not measured. Averaging the weights changed nothing, so the recipe does without it.
+# READING_16
 #
-# **The exercises.** Each asks for one change. Set `QUICK = True` in the first cell, make the change, and run
-# the notebook again from the top (in JupyterLab: *Run → Run All Cells*); quick mode trains for about a minute
-# on 2 cores. Predict the outcome before you run it, then open the answer. The figures in the answers come
-# from the same measurements as the table, and your own run should land within or near their ranges. Undo
-# the change before the next exercise.
+# **The exercises.** Each asks for one change: set `QUICK = True` in the first cell, make the change, run
+# all the cells again (*Run → Run All Cells*), and predict the outcome before you open the answer. The
+# answers give quick-mode measurements over the three seeds; your run, one seed, should land near them. Undo
+# each change before the next.
 
 # %% [markdown]
-# **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to
-# `LABEL_SMOOTHING = 0`. Predict what the sanity check will print as the untrained
-# network's loss. Then look at the training loss of the last epoch, and at the validation accuracy.
+# **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to `LABEL_SMOOTHING
+# = 0`. Predict what the sanity check will print as the untrained network's loss, then compare the last
+# epoch's training loss and the validation accuracy with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# The sanity check prints the same loss, about 2.30 (2.30 to 2.32 over the three seeds, with smoothing or
-# without): for outputs of 1/10, the loss is ln 10 whatever the targets, as long as they add up to 1. After
-# training, the difference shows: the last epoch's training loss is 0.11 to 0.12, against 0.66 to 0.68 with
-# smoothing, whose floor is 0.50. Without smoothing, the targets are exactly 1 and 0, and the loss can fall
-# towards 0. The validation accuracy hardly moves, 98.77% to 98.88% against 98.68% to 98.85%: the loss
-# measures how sure the network is, not how often it is right.
-# </details>
+# The sanity check prints about 2.30 again (⟨QULR_nols⟩ over the three seeds, ⟨QULR_recipe⟩ with smoothing):
+# for outputs of 1/10 the loss is ln 10 whatever the targets, as long as they add up to 1. After training,
+# the last epoch's training loss is ⟨QTLR_nols⟩, against ⟨QTLR_recipe⟩ with smoothing, whose floor is 0.50
+# (section 9): targets of exactly 1 and 0 put the floor at 0. The validation accuracy is ⟨QR_nols⟩, against
+# ⟨QR_recipe⟩: the loss measures how sure the network is, the accuracy how often it is right. </details>
 
 # %% [markdown]
-# **Exercise 2: smaller first filters.** In `build_model` (section 7), change
-# `layers.Conv2D(32, kernel_size=5, use_bias=False)` to `layers.Conv2D(32, kernel_size=3, use_bias=False)`.
-# Before running `summary()`, write down the output size of every convolution and pooling layer, and how many
-# parameters the network loses.
+# **Exercise 2: smaller first filters.** In `build_model` (section 7), change `layers.Conv2D(32,
+# kernel_size=5, use_bias=False)` to `layers.Conv2D(32, kernel_size=3, use_bias=False)`. Before running
+# `summary()`, write down the output size of every convolution and pooling layer, and how many parameters
+# the network loses.
 #
 # <details><summary>Answer</summary>
 #
 # A 3×3 filter fits at 28 − 3 + 1 = 26 positions: 26 → 13 after pooling → 11 → 9 → 4 after pooling (pooling
-# rounds 9 / 2 down). The flattened map is 4×4×64 = 1,024 numbers as before, so the dense layer keeps its
-# 131,072 weights; only the first layer shrinks, from 5×5×32 = 800 weights to 3×3×32 = 288: 512 fewer,
-# 189,098 in all. In quick mode the validation accuracy falls to 98.47% to 98.67% (from 98.68% to 98.85%).
-# Each position of the third convolution now sees a 12×12 patch of the digit instead of 14×14: a little less
-# of each stroke at once.
-# </details>
+# rounds 9 / 2 down). The flattened map is 4×4×64 = 1,024 numbers as before, so only the first layer
+# shrinks, from 5×5×32 = 800 weights to 3×3×32 = 288: 512 fewer, 189,098 in all. The validation accuracy is
+# ⟨QR_k3⟩ (the recipe: ⟨QR_recipe⟩). </details>
 
 # %% [markdown]
-# **Exercise 3: no augmentation.** In `build_model` (section 7), delete the line `*augmentation_layers(),`. Compare
-# the training and the validation accuracy of the last epoch with the recipe's.
+# **Exercise 3: no augmentation.** In `build_model`, delete the line `*augmentation_layers(),`. Compare the
+# training and the validation accuracy of the last epoch with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# The training accuracy jumps to 98.68% to 98.92% (from 96.21% to 96.91%): the training images are now as
-# easy as the validation ones. And in quick mode the validation accuracy *rises* a little, to 98.85% to
-# 98.92% (from 98.68% to 98.85%). After three passes over the training images there is little memorising
-# for augmentation to prevent, and the shifted and turned copies are harder to learn from, as the lower
-# training accuracy with augmentation shows. Augmentation is meant to pay off over long training, when a
-# network would otherwise start to learn its training images by heart.
-# Whether it does over this recipe's 25 epochs was not measured: try it, with `QUICK = False` and the change
-# made, and compare with the table's full-mode 99.61% (a run of 5 to 25 minutes on 2 cores).
-# </details>
+# The training accuracy rises to ⟨QTAR_noaug⟩ (from ⟨QTAR_recipe⟩): the training images are now as easy as
+# the validation ones. The validation accuracy is ⟨QR_noaug⟩ (from ⟨QR_recipe⟩). What augmentation buys
+# shows on digits that sit off-centre: moved by 3 pixels, the validation digits are read at ⟨QSHR_noaug⟩
+# without it, ⟨QSHR_recipe⟩ with it. </details>
 
 # %% [markdown]
 # **Exercise 4: no batch normalisation.** In `build_model`, delete the four lines
 # `layers.BatchNormalization(momentum=0.9),` and change every `use_bias=False` to `use_bias=True` (without
-# batch normalisation, the layers need their own biases back). Predict the new number of parameters, then
+# batch normalisation, the layers need their biases back). Predict the new number of parameters, then
 # compare the training loss and the validation accuracy with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# Each batch normalisation had 4 numbers per channel (scale, shift, and the running mean and variance) over
-# 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746 parameters. In
-# quick mode training is slower: the last epoch's training loss is 0.69 to 0.70 (0.66 to 0.68 with batch
-# normalisation), and the validation accuracy is 98.50% to 98.67% (98.68% to 98.85%).
-# </details>
+# Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over 32 + 64
+# + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746 parameters. The last
+# epoch's training loss is ⟨QTLR_nobn⟩ (⟨QTLR_recipe⟩ with batch normalisation), and the validation accuracy
+# ⟨QR_nobn⟩ (⟨QR_recipe⟩). </details>
 
 # %% [markdown]
-# **Exercise 5: dark ink on light paper.** After section 9, add a cell with
+# **Exercise 5: dark ink on light paper.** After the training cell of section 8, add a cell with
 # `model.evaluate(1 - x_val, y_val, verbose=0)`: the validation images with black and white swapped, as a
-# photo of ink on paper looks before step 3 of section 14. Predict the accuracy (the second number).
+# photo of ink on paper looks before step 3 of section 15. Predict the accuracy (the second number).
 #
 # <details><summary>Answer</summary>
 #
-# The quick-mode models of the three seeds read 13% to 20% of them, hardly better than the 10% of a random
-# guess, although the digits' shapes have not changed. The network never saw a dark digit on a light
-# background: it learned its patterns from bright strokes on black, and on an inverted image nearly every
-# pixel is bright. That is why `prepare_digit` inverts photos first.
-# </details>
+# The three seeds' models read ⟨QINVR_recipe⟩ of them, near the 10% of a random guess, although the shapes
+# have not changed: the network learned its patterns from bright strokes on black, and on an inverted image
+# nearly every pixel is bright. That is why `prepare_digit` inverts photos first. </details>
 
 # %% [markdown]
 # ## Summary and next steps
 #
-# You loaded and checked MNIST, prepared it, built and trained a convolutional network, checked it before and
-# after training, evaluated it on the test set, saved it in both Keras formats, used it with OpenCV, looked at
-# its mistakes and inside it, and fed it your own digits. From here you could try a wider network or more
-# epochs (judged on the validation set), look at which of your own digits it confuses, or move on to a harder
-# data set such as Fashion-MNIST (`keras.datasets.fashion_mnist`), which has the same shape.
+# You loaded and checked MNIST, trained a dense baseline and a convolutional network, evaluated it on the
+# test set, saved it, used it with OpenCV, looked at its mistakes and inside it, and fed it your own digits.
+# Next, try a wider network or more epochs (judged on the validation set), or a harder data set of the same
+# shape, Fashion-MNIST (`keras.datasets.fashion_mnist`).

@@ -37,6 +37,7 @@ def test_every_change_is_in_the_notebook_as_the_exercises_quote_it() -> None:
                 quoted = [f"`{old.strip()}`"] + ([f"`{new.strip()}`"] if new.strip() else [])
                 assert any(all(q in text for q in quoted) for text in texts), (name, quoted)
     assert any(f"`{ablation.INVERTED}`" in text for text in texts)
+    assert any(f"`{ablation.MOVED}`" in text for text in texts)
     assert set(ablation.FULL_MODE) <= set(ablation.VARIANTS)
 
 
@@ -54,6 +55,7 @@ def test_the_smoke_run_makes_every_exercises_change_and_writes_its_figures() -> 
         assert 0.0 <= run["val_accuracy"] <= 1.0 and run["train_loss"] > 0 and run["seconds"] > 0
         assert abs(run["untrained_loss"] - 2.30) < 0.1
         assert 0.0 <= run["shifted_val_accuracy"] <= 1.0
+        assert 0.0 <= run["moved_val_accuracy"] <= 1.0
     recipe = runs["the recipe"]
     assert recipe["params"] == RECIPE_PARAMS and 0.0 <= recipe["inverted_val_accuracy"] <= 1.0
     assert recipe["label_smoothing"] == 0.1 and runs["no label smoothing"]["label_smoothing"] == 0
