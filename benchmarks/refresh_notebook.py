@@ -5,9 +5,10 @@ run.
     python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the pad's picture
     python -m benchmarks.refresh_notebook --executed RUN.ipynb    # commit a run made elsewhere
 
-``--executed`` takes a notebook that a benchmark ran with the defaults (``benchmarks.compare`` keeps
-``outputs/benchmark/notebook_seed42.ipynb``; it injects no parameters then): the same cells as the
-committed notebook, run in a fresh kernel top to bottom. It saves running the 25 epochs again.
+``--executed`` takes a notebook that a benchmark ran with the defaults (``benchmarks.compare``
+keeps ``outputs/benchmark/notebook_seed42.ipynb``; it injects no parameters then): the same code
+cells as the committed notebook, run in a fresh kernel top to bottom. Its outputs go into the
+committed notebook, whose text cells stay as they are. It saves running the 25 epochs again.
 
 The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_*
 variables of this shell are ignored). The notebook is then written back with clean metadata and the
@@ -50,19 +51,24 @@ def attach_picture(png: Path) -> None:
 
 
 def use_run(executed: Path) -> None:
-    """Commit ``executed``, a run made elsewhere, after checking that it is a run of this notebook
-    as it stands: the same cells, no injected parameters, every code cell run once, in order."""
+    """Commit the outputs of ``executed``, a run made elsewhere, after checking that it ran this
+    notebook's code as it stands: the same code cells (no injected parameters), each run once, in
+    order. The text cells are the committed notebook's own (they run nothing)."""
     run = nbformat.read(executed, as_version=4)
-    committed = nbformat.read(NOTEBOOK, as_version=4)
-    if [(c.cell_type, c.source) for c in run.cells] != [
-        (c.cell_type, c.source) for c in committed.cells
-    ]:
-        raise ValueError(f"{executed} is not a run of {NOTEBOOK.name} as it stands")
-    counts = [c.execution_count for c in run.cells if c.cell_type == "code"]
-    if counts != list(range(1, len(counts) + 1)):
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    ran = [cell for cell in run.cells if cell.cell_type == "code"]
+    mine = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if [cell.source for cell in ran] != [cell.source for cell in mine]:
+        raise ValueError(f"{executed} is not a run of the code of {NOTEBOOK.name} as it stands")
+    if [cell.execution_count for cell in ran] != list(range(1, len(ran) + 1)):
         raise ValueError(f"{executed} was not run top to bottom in a fresh kernel")
-    clean_copy(executed, NOTEBOOK)
-    print(f"wrote {NOTEBOOK.relative_to(ROOT)} from {executed}")
+    for cell, done in zip(mine, ran):
+        cell.outputs, cell.execution_count = done.outputs, done.execution_count
+    with tempfile.TemporaryDirectory() as scratch:
+        merged = Path(scratch) / NOTEBOOK.name
+        nbformat.write(notebook, merged)
+        clean_copy(merged, NOTEBOOK)
+    print(f"wrote {NOTEBOOK.relative_to(ROOT)} with the outputs of {executed}")
 
 
 def main() -> None:

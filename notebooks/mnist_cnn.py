@@ -10,27 +10,27 @@
 # # Handwritten digit recognition with Keras
 #
 # This notebook teaches a computer to read handwritten digits. It loads **MNIST**, the classic set of 70,000
-# images of the digits 0–9, looks at it, and prepares it; it trains a simple network first, then a small
-# convolutional neural network (CNN), one idea at a time; then it evaluates the CNN, saves it, and uses it
-# with OpenCV. It goes further after that: where the model fails, what it computes inside, your own
-# handwriting, from a photo or drawn on a pad, and exercises with answers.
+# images of the digits 0–9, and prepares it; it trains a simple network, then a small convolutional neural
+# network (CNN), one idea at a time; it evaluates the CNN, saves it and uses it with OpenCV; then it shows
+# where the model fails and what it computes inside, and reads your own handwriting. Exercises with answers
+# close it.
 #
-# Run the cells from top to bottom (Shift-Enter runs a cell and moves to the next) and read the text between
-# them. Any cell can be run again. **Training takes time:** on a 2-core processor, the full run trains for
-# TRAIN_TIME_PLACEHOLDER; after the first epoch, the training cell prints an estimate of the time left. For
-# a first pass, set `QUICK = True` in the first cell: 3 epochs on a third of the images, a twenty-fifth of
-# the training, with a somewhat less accurate model.
+# Run the cells from top to bottom (Shift-Enter runs a cell and moves on) and read the text between them;
+# any cell can be run again. **Training takes time:** the full run trains for 7 to 9 minutes on a recent
+# 2-core processor like the one that made the run stored here, longer on older ones, and the training cell
+# prints an estimate of the time left. For a first pass, set `QUICK = True` in the first cell: a
+# twenty-fifth of the training (3 epochs on a third of the images), with a somewhat less accurate model.
 
 # %% [markdown]
 # ## 1. Setup
 #
 # The settings of the run come first. Two collapsed cells then apply them (quick mode changes the defaults),
-# starts Keras and prints the library versions and the device. Keras trains on a GPU when its backend sees
-# one (TensorFlow, unless the environment variable `KERAS_BACKEND` names JAX or PyTorch), on the CPU
-# otherwise, with no change to the code. The cell also seeds the random numbers
-# (`keras.utils.set_random_seed`), so that a rerun on the same machine and software starts from the same
-# weights and sees the images in the same order. Other processors round differently, so the last digits of
-# your results will differ a little from those stored here.
+# start Keras and print the library versions and the device. Keras trains on a GPU when its backend sees one
+# (TensorFlow, unless the environment variable `KERAS_BACKEND` names JAX or PyTorch), on the CPU otherwise,
+# with no change to the code. The second also seeds the random numbers (`keras.utils.set_random_seed`), so
+# that a rerun on the same machine and software starts from the same weights and sees the images in the same
+# order. Other processors round differently, so the last digits of your results will differ a little from
+# those stored here.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run, 3 epochs on 18,000 images; None: MNIST_QUICK, or False
@@ -286,8 +286,7 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # %% [markdown]
 # That is already good, from a network that knows nothing about images: to the dense layer, the 784 pixels
 # are 784 unrelated numbers, and a digit moved by one pixel is a different input. The next sections build a
-# network that looks at images as images, and train it with a few improvements, each with what it was
-# measured to buy.
+# network that looks at images as images.
 
 # %% [markdown]
 # ## 6. Data augmentation
@@ -325,7 +324,9 @@ plt.show()
 
 
 # %% [markdown]
-# AUGMENTATION_MEASURED
+# Does it pay? Over three full runs (section 16), it changed the validation accuracy little: 99.63% with it,
+# 99.59% without. But digits placed differently from MNIST's are where it shows: moved by 3 pixels, the
+# validation digits were read at 99.56% with it, 95.80% without.
 
 # %% [markdown]
 # ## 7. A convolutional network
@@ -348,10 +349,10 @@ plt.show()
 #   steady range, so that training can take larger steps; its shift does what a bias would, so the layers
 #   before it have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
 #   `momentum=0.9` makes them follow about the last 10 batches, where Keras's default, 0.99, follows about
-#   the last 100, which lag behind the weights in a short run. BN_MEASURED
-# - **No dropout.** Many MNIST examples, keras.io's among them, put a **dropout** layer before the output
-#   layer: in training, it sets a random share of the dense layer's outputs to 0. Measured over three full
-#   runs, it bought nothing here (section 16), so the recipe does without it.
+#   the last 100, which lag behind the weights in a short run. In quick mode, 0.99 scored 98.63% on the
+#   validation images, 0.9 98.86% (section 16).
+# - **No dropout.** Many MNIST examples put a dropout layer before the output (in training, it zeroes a
+#   random share of the dense layer's outputs); over three full runs, it bought nothing here (section 16).
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -404,7 +405,8 @@ print(
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002 during
 # the first epoch (the first quarter of a run shorter than four epochs), so that the freshly initialised
 # network is not thrown off by large steps; then it falls along a half cosine to 0, so that the last epochs
-# fine-tune the weights instead of jumping around. SCHEDULE_MEASURED
+# fine-tune the weights instead of jumping around. In quick mode it scored 98.86% on the validation images,
+# against 98.69% for Adam's constant default of 0.001 (section 16).
 
 # %% tags=["schedule"]
 steps_per_epoch = int(np.ceil(len(x_train) / BATCH_SIZE))
@@ -435,7 +437,9 @@ plt.show()
 # **Label smoothing** (`LABEL_SMOOTHING = 0.1`, in the first cell): the training targets become 0.91 for the
 # right digit and 0.01 for each other one, instead of 1 and 0. Targets of exactly 1 and 0 can only be
 # approached by making the weights ever larger; smoothed ones can be met. As a side effect, the network
-# learns to give the digit it reads about 0.91, not 1 (section 13 comes back to this). SMOOTHING_MEASURED
+# learns to give the digit it reads about 0.91, not 1 (section 13 comes back to this). Whether it pays here
+# is not settled: in quick mode the network scored 98.95% without it, 98.86% with it, within the spread of
+# the seeds (exercise 1).
 #
 # **A sanity check before training**, in a second. Keras starts the weights at small random values, so the
 # untrained network's outputs should all be near 1/10, and its loss near −log(1/10) = ln 10 ≈ 2.30, whatever
@@ -506,11 +510,10 @@ print(
 # ## 9. Plot the training history
 #
 # The curves show whether training went well, and whether the model overfits. `history.history` holds the
-# loss and accuracy after every epoch, on the training batches and on the validation images. The training
-# figures are averages over each epoch, while the weights were still changing, on augmented images; the
-# validation figures are taken at the end of the epoch, on the images as they are. With label smoothing the
-# loss cannot fall to 0: its floor, reached by outputs equal to the smoothed targets, is their entropy (the
-# cell computes it from `LABEL_SMOOTHING`).
+# loss and accuracy after every epoch: on the training batches, averaged over the epoch while the weights
+# were still changing, on augmented images; and on the validation images as they are, at the end of the
+# epoch. With label smoothing the loss cannot fall to 0: its floor, reached by outputs equal to the smoothed
+# targets, is their entropy (the cell computes it from `LABEL_SMOOTHING`).
 #
 # A model **overfits** when it learns the peculiarities of its training images instead of what makes a
 # digit: then the training loss keeps falling while the validation loss stalls or rises.
@@ -580,7 +583,8 @@ plt.show()
 # honest estimate for new digits from the same source. It is still a measurement: if the model reads a share
 # *p* of all such digits correctly, a sample of *n* = 10,000 gives *p* give or take about 1.96·√(*p*(1 −
 # *p*)/*n*) in 95% of cases (the normal approximation of the binomial interval), about ±0.14 points near
-# 99.5%. Another seed trains a slightly different model: SEED_SPREAD
+# 99.5%. Another seed trains a slightly different model: three seeds of the full run scored 99.62% to 99.67%
+# on the validation images (section 16).
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -803,10 +807,6 @@ above = np.sum(top_probability > right_median)
 print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
 
 # %% [markdown]
-# Look at them yourself: a model's mistakes on MNIST often include unusual strokes, or digits that resemble
-# the one it read more than their label; and some MNIST labels are known to be wrong.
-
-# %% [markdown]
 # ## 14. Look inside the network
 #
 # The scores say *how well* the network reads digits, not *how*. A `keras.Model` from the trained model's
@@ -873,12 +873,11 @@ plt.show()
 
 # %% [markdown]
 # First-layer filters often respond to edges or strokes at some angle, but a grid of weights is hard to read
-# on its own. What a unit does is easier to judge from the **real images that excite it most**. The figure
-# takes the four filters of the first block and the four channels of the last block whose strongest
-# response, averaged over the validation images, is highest; for each, the filter (first block) or the
-# channel's map for its top image (last block), then the six validation images to which it responds most
-# strongly, with a box around the patch that its strongest response sees. Look for what the six patches of a
-# row have in common.
+# on its own; the **real images that excite a unit most** say more. The figure takes the four filters of the
+# first block and the four channels of the last block whose strongest response, averaged over the validation
+# images, is highest: for each, the filter (first block) or the channel's map for its top image (last
+# block), then the six validation images it responds to most strongly, with a box around the patch that its
+# strongest response sees. Look for what a row's six patches have in common.
 
 # %% tags=["look-inside"]
 def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
@@ -959,13 +958,12 @@ plt.show()
 # second block, 14×14 after the third), through all the channels of the block before: early layers find
 # strokes, later ones arrangements of strokes, at a coarser resolution.
 #
-# **A map of what the network learned.** The last layer reads each image as the dense layer's 128 features.
-# If training worked, images of the same digit should have similar features, far from those of other digits.
-# To draw 128 numbers, **PCA** (principal component analysis, from scikit-learn) projects them onto the
-# plane along which they spread most: all 6,000 validation images, coloured by their true digit, the model's
-# mistakes circled, and beside them a PCA projection of the raw pixels, fitted the same way, which is what
-# the network started from. The cell also counts, in each plane, the images that lie nearer to the centre of
-# their own digit's points than to any other digit's centre.
+# **A map of what the network learned.** The last layer reads each image as the dense layer's 128 features;
+# if training worked, images of the same digit have similar features, far from other digits'. **PCA**
+# (principal component analysis, from scikit-learn) projects the 128 numbers onto the plane along which they
+# spread most: all 6,000 validation images, coloured by their true digit, the mistakes circled, and beside
+# them a PCA projection of the raw pixels, fitted the same way. The cell also counts, in each plane, the
+# images that lie nearer to the centre of their own digit's points than to any other digit's.
 
 # %% tags=["look-inside"]
 def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1024,11 +1022,10 @@ plt.show()
 # %% [markdown]
 # ## 15. Try your own handwritten digit
 #
-# Will the model read *your* handwriting? Not from a plain photo: a photo is large, has dark ink on light
-# paper, and the digit can be anywhere in it. The model was trained on digits prepared as MNIST's authors
-# prepared them (plus section 6's small shifts, turns and zooms): the ink as high values on a background of
-# 0, its bounding box scaled to fit 20×20 pixels, placed in a 28×28 frame by its centre of mass. The data
-# shows both:
+# Will the model read *your* handwriting? Not from a plain photo: it is large, has dark ink on light paper,
+# and the digit can be anywhere in it. The model was trained on digits prepared as MNIST's were (plus
+# section 6's small shifts, turns and zooms): the ink as high values on a background of 0, its bounding box
+# scaled to fit 20×20 pixels, placed in a 28×28 frame by its centre of mass. The data shows both:
 
 # %% tags=["mnist-facts"]
 ink_rows, ink_cols = (
@@ -1396,9 +1393,8 @@ if MY_DIGIT is not None:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
 #
-# It is an [anywidget](https://anywidget.dev): it works in JupyterLab, Notebook 7, VS Code (allow its script
-# when asked; restart the kernel after `pip install anywidget`) and Colab, and shows a line of text where
-# there is no notebook app. The nine collapsed cells below make it.
+# It is an [anywidget](https://anywidget.dev): it works in JupyterLab, Notebook 7, VS Code and Colab, and
+# shows a line of text where there is no notebook app. The nine collapsed cells below make it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
 # @title The drawing pad, 1/9: anywidget, and the drawing that the browser sends
@@ -1676,79 +1672,87 @@ pad
 # %% [markdown]
 # ## 16. What each choice buys, and exercises
 #
-# Sections 6 to 8 added ingredients one at a time. Each was measured by undoing it alone, on the 6,000
-# validation images (the test set played no part), over seeds 42, 43 and 44: in quick mode for all, in full
-# mode for augmentation and dropout. The table gives the validation accuracy after the last epoch: the mean
-# over the seeds [lowest, highest].
+# Each ingredient of sections 6 to 8 was measured by undoing it alone, over seeds 42, 43 and 44, on the
+# validation images (the test set played no part): in quick mode for all, in full mode for augmentation and
+# dropout. The table gives the validation accuracy after the last epoch: mean [lowest, highest].
 #
 # | ingredient | undone as | quick mode | full mode |
 # |---|---|---|---|
-# | none: the recipe | | ⟨Q_recipe⟩ | ⟨F_recipe⟩ |
-# | augmentation | removed (exercise 3) | ⟨Q_noaug⟩ | ⟨F_noaug⟩ |
-# | no dropout | dropout 0.4 before the output layer | ⟨Q_drop⟩ | ⟨F_drop⟩ |
-# | label smoothing 0.1 | 0 (exercise 1) | ⟨Q_nols⟩ | not measured |
-# | warm-up and cosine decay | a constant 0.001, Adam's default | ⟨Q_const⟩ | not measured |
-# | batch normalisation | removed, biases back (exercise 4) | ⟨Q_nobn⟩ | not measured |
-# | its momentum of 0.9 | Keras's default, 0.99 | ⟨Q_mom⟩ | not measured |
-# | no biases before it | biases in every layer | ⟨Q_bias⟩ | not measured |
-# | 5×5 first filters | 3×3 (exercise 2) | ⟨Q_k3⟩ | not measured |
+# | none: the recipe | | 98.86% [98.75, 98.98] | 99.63% [99.62, 99.67] |
+# | augmentation | removed (exercise 3) | 99.03% [98.98, 99.10] | 99.59% [99.55, 99.65] |
+# | no dropout | dropout 0.4 before the output layer | 98.82% [98.68, 98.90] | 99.62% [99.60, 99.63] |
+# | label smoothing 0.1 | 0 (exercise 1) | 98.95% [98.82, 99.10] | not measured |
+# | warm-up and cosine decay | a constant 0.001, Adam's default | 98.69% [98.53, 98.80] | not measured |
+# | batch normalisation | removed, biases back (exercise 4) | 98.61% [98.55, 98.63] | not measured |
+# | its momentum of 0.9 | Keras's default, 0.99 | 98.63% [98.42, 98.83] | not measured |
+# | no biases before it | biases in every layer | 98.83% [98.75, 98.90] | not measured |
+# | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | not measured |
 #
-# READING_16
+# How to read it: the seeds alone spread a quick-mode result over about 0.2 points, so only larger gaps
+# count. Batch normalisation, its momentum and the schedule buy about 0.2 points each; the 5×5 filters, the
+# missing biases, label smoothing and dropout nothing measurable; augmentation costs a little on these
+# validation digits and buys much on moved ones (exercise 3). Dropout bought nothing in full mode either, so
+# the recipe does without it.
 #
-# **The exercises.** Each asks for one change: set `QUICK = True` in the first cell, make the change, run
-# all the cells again (*Run → Run All Cells*), and predict the outcome before you open the answer. The
-# answers give quick-mode measurements over the three seeds; your run, one seed, should land near them. Undo
-# each change before the next.
+# **The exercises.** Set `QUICK = True` in the first cell, make the exercise's change, run all the cells
+# again, and predict the outcome before you open the answer. The answers give quick-mode figures for three
+# seeds; your run should land near them. Undo each change before the next.
 
 # %% [markdown]
-# **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to `LABEL_SMOOTHING
-# = 0`. Predict what the sanity check will print as the untrained network's loss, then compare the last
-# epoch's training loss and the validation accuracy with the recipe's.
+# **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to
+# `LABEL_SMOOTHING = 0`. Predict what the sanity check will print as the untrained network's loss, then
+# compare the last epoch's training loss and the validation accuracy with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# The sanity check prints about 2.30 again (⟨QULR_nols⟩ over the three seeds, ⟨QULR_recipe⟩ with smoothing):
-# for outputs of 1/10 the loss is ln 10 whatever the targets, as long as they add up to 1. After training,
-# the last epoch's training loss is ⟨QTLR_nols⟩, against ⟨QTLR_recipe⟩ with smoothing, whose floor is 0.50
-# (section 9): targets of exactly 1 and 0 put the floor at 0. The validation accuracy is ⟨QR_nols⟩, against
-# ⟨QR_recipe⟩: the loss measures how sure the network is, the accuracy how often it is right. </details>
+# The sanity check prints about 2.30 again (2.30 to 2.32, with smoothing or without): for outputs of 1/10
+# the loss is ln 10 whatever the targets. After training, the last epoch's training loss is 0.071 to 0.075
+# without smoothing, 0.592 to 0.594 with it, above its floor of 0.50 (section 9). The validation accuracy is
+# 98.82% to 99.10%, against 98.75% to 98.98%: the loss measures how sure the network is, the accuracy how
+# often it is right.
+# </details>
 
 # %% [markdown]
-# **Exercise 2: smaller first filters.** In `build_model` (section 7), change `layers.Conv2D(32,
-# kernel_size=5, use_bias=False)` to `layers.Conv2D(32, kernel_size=3, use_bias=False)`. Before running
-# `summary()`, write down the output size of every convolution and pooling layer, and how many parameters
-# the network loses.
+# **Exercise 2: smaller first filters.** In `build_model` (section 7), change
+# `layers.Conv2D(32, kernel_size=5, use_bias=False)` to `layers.Conv2D(32, kernel_size=3, use_bias=False)`.
+# Before running `summary()`, write down the output size of every convolution and pooling layer, and how
+# many parameters the network loses.
 #
 # <details><summary>Answer</summary>
 #
 # A 3×3 filter fits at 28 − 3 + 1 = 26 positions: 26 → 13 after pooling → 11 → 9 → 4 after pooling (pooling
 # rounds 9 / 2 down). The flattened map is 4×4×64 = 1,024 numbers as before, so only the first layer
 # shrinks, from 5×5×32 = 800 weights to 3×3×32 = 288: 512 fewer, 189,098 in all. The validation accuracy is
-# ⟨QR_k3⟩ (the recipe: ⟨QR_recipe⟩). </details>
+# 98.78% to 98.90% (the recipe: 98.75% to 98.98%): no difference beyond the seeds' spread.
+# </details>
 
 # %% [markdown]
 # **Exercise 3: no augmentation.** In `build_model`, delete the line `*augmentation_layers(),`. Compare the
-# training and the validation accuracy of the last epoch with the recipe's.
+# training and the validation accuracy of the last epoch with the recipe's. Then add a cell with
+# `model.evaluate(np.roll(x_val, 3, axis=2), y_val, verbose=0)`: the validation digits moved 3 pixels to the
+# right, just beyond section 6's shifts. Predict its accuracy with and without augmentation.
 #
 # <details><summary>Answer</summary>
 #
-# The training accuracy rises to ⟨QTAR_noaug⟩ (from ⟨QTAR_recipe⟩): the training images are now as easy as
-# the validation ones. The validation accuracy is ⟨QR_noaug⟩ (from ⟨QR_recipe⟩). What augmentation buys
-# shows on digits that sit off-centre: moved by 3 pixels, the validation digits are read at ⟨QSHR_noaug⟩
-# without it, ⟨QSHR_recipe⟩ with it. </details>
+# The training accuracy rises to 99.70% to 99.77% (from 98.10% to 98.28%): the training images are now as
+# easy as the validation ones, and in quick mode the validation accuracy is even a little higher, 98.98% to
+# 99.10% (from 98.75% to 98.98%). On the moved digits the difference shows: 91.23% to 92.28% without
+# augmentation, 98.17% to 98.42% with it.
+# </details>
 
 # %% [markdown]
 # **Exercise 4: no batch normalisation.** In `build_model`, delete the four lines
-# `layers.BatchNormalization(momentum=0.9),` and change every `use_bias=False` to `use_bias=True` (without
-# batch normalisation, the layers need their biases back). Predict the new number of parameters, then
-# compare the training loss and the validation accuracy with the recipe's.
+# `layers.BatchNormalization(momentum=0.9),` and change every `use_bias=False` to `use_bias=True`. Predict
+# the new number of parameters, then compare the training loss and the validation accuracy with the
+# recipe's.
 #
 # <details><summary>Answer</summary>
 #
 # Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over 32 + 64
 # + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746 parameters. The last
-# epoch's training loss is ⟨QTLR_nobn⟩ (⟨QTLR_recipe⟩ with batch normalisation), and the validation accuracy
-# ⟨QR_nobn⟩ (⟨QR_recipe⟩). </details>
+# epoch's training loss is 0.634 to 0.639 (0.592 to 0.594 with batch normalisation), and the validation
+# accuracy 98.55% to 98.63% (98.75% to 98.98%).
+# </details>
 
 # %% [markdown]
 # **Exercise 5: dark ink on light paper.** After the training cell of section 8, add a cell with
@@ -1757,9 +1761,10 @@ pad
 #
 # <details><summary>Answer</summary>
 #
-# The three seeds' models read ⟨QINVR_recipe⟩ of them, near the 10% of a random guess, although the shapes
-# have not changed: the network learned its patterns from bright strokes on black, and on an inverted image
-# nearly every pixel is bright. That is why `prepare_digit` inverts photos first. </details>
+# The three seeds' models read 12% to 13% of them, near the 10% of a random guess, although the shapes have
+# not changed: the network learned its patterns from bright strokes on black, and on an inverted image
+# nearly every pixel is bright. That is why `prepare_digit` inverts photos first.
+# </details>
 
 # %% [markdown]
 # ## Summary and next steps

@@ -212,6 +212,7 @@ def test_refresh_commits_a_run_only_of_the_notebook_as_it_stands(
 
     committed = tmp_path / "committed.ipynb"
     committed.write_bytes(NOTEBOOK.read_bytes())
+    committed_text = nbformat.read(NOTEBOOK, as_version=4).cells[0].source
     monkeypatch.setattr(refresh_notebook, "NOTEBOOK", committed)
     monkeypatch.setattr(refresh_notebook, "ROOT", tmp_path)
 
@@ -225,7 +226,7 @@ def test_refresh_commits_a_run_only_of_the_notebook_as_it_stands(
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     injected = nbformat.read(NOTEBOOK, as_version=4)
     injected.cells.insert(1, nbformat.v4.new_code_cell("SEED = 43", metadata={"tags": ["p"]}))
-    with pytest.raises(ValueError, match="not a run of"):
+    with pytest.raises(ValueError, match="not a run of the code"):
         refresh_notebook.use_run(run_of(injected, "injected.ipynb"))
     rerun = run_of(nbformat.read(NOTEBOOK, as_version=4), "rerun.ipynb")
     twice = nbformat.read(rerun, as_version=4)
@@ -234,6 +235,10 @@ def test_refresh_commits_a_run_only_of_the_notebook_as_it_stands(
     with pytest.raises(ValueError, match="top to bottom"):
         refresh_notebook.use_run(rerun)
     assert committed.read_bytes() == NOTEBOOK.read_bytes()  # nothing written so far
+    notebook.cells[
+        0
+    ].source += " (an older wording)"  # text cells run nothing: the committed ones stay
     refresh_notebook.use_run(run_of(notebook, "run.ipynb"))
+    assert nbformat.read(committed, as_version=4).cells[0].source == committed_text
     code = [c for c in nbformat.read(committed, as_version=4).cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
