@@ -219,7 +219,7 @@ plt.show()
 # study the mistakes. The test set stays untouched until the final measurement in section 10, so that
 # nothing we decide is tuned to it.
 
-# %% tags=["preprocess"]
+# %% tags=["preprocess", "nbval-ignore-output"]
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 images (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1]."""
     return images[..., np.newaxis].astype("float32") / 255.0
