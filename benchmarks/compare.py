@@ -36,6 +36,7 @@ import importlib.util
 import json
 import os
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -137,7 +138,7 @@ def recipe_row(name: str, params: int, epochs: int, rows: list[dict]) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run of every step, not a measurement"
@@ -159,72 +160,109 @@ def main(argv: list[str] | None = None) -> dict:
         choices=["tensorflow", "jax", "torch"],
         help="a backend to measure in quick mode (default: tensorflow, and jax when installed)",
     )
-    args = parser.parse_args(argv)
-    chosen = list(SEEDS[: args.seeds or (1 if args.quick else 3)])
-    epochs = [] if args.quick else args.budgets
+    return parser.parse_args(argv)
+
+
+@dataclass
+class Plan:
+    """What one invocation runs: the seeds, the budgets, the backends and their epochs, the
+    kernels' environment and the data the reference trains on."""
+
+    quick: bool
+    seeds: list[int]
+    budgets: list[int]
+    backends: list[str]
+    reference_epochs: int
+    full: dict
+    quick_epochs: int
+    env: dict
+    data: tuple
+
+    def runs(self) -> list[tuple[str, int]]:
+        """Every run in order, for the progress lines: (kind, epochs)."""
+        kind = "quick" if self.quick else "notebook"
+        pair = [("reference", self.reference_epochs), (kind, self.full["EPOCHS"])]
+        return (
+            pair * len(self.seeds)
+            + [("notebook", b) for b in self.budgets]
+            + [("quick", self.quick_epochs) for _ in self.backends]
+        )
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    """The runs that the arguments ask for; the epochs of full and quick mode are the notebook's."""
     names = args.backend or ["tensorflow"] + (
         [] if args.quick or not importlib.util.find_spec("jax") else ["jax"]
     )
-    names = [] if args.no_backends else names
-    reference_epochs = 1 if args.quick else ref.REFERENCE["epochs"]
-    full = (
-        {"QUICK": True, "EPOCHS": 1}
-        if args.quick
-        else {"QUICK": False, "EPOCHS": notebook_settings(False)["EPOCHS"]}
-    )
-    quick_epochs = 1 if args.quick else notebook_settings(True)["EPOCHS"]
-    plan = [
-        ("reference", reference_epochs),
-        ("quick" if args.quick else "notebook", full["EPOCHS"]),
-    ] * len(chosen)
-    plan += [("notebook", b) for b in epochs] + [("quick", quick_epochs) for _ in names]
-    progress = Progress(plan)
     data = ref.load_data()
     if args.quick:  # a smoke run trains the reference on 18,000 images, not all 60,000
         data = (data[0][:18_000], data[1][:18_000], *data[2:])
-    # The kernels' environment: the notebook's defaults unless a parameter says otherwise.
-    env = {
-        "KERAS_BACKEND": "tensorflow",
-        "MNIST_QUICK": "0",
-        "MNIST_EPOCHS": None,
-        # All the training images, as the notebook's defaults say; a smoke run takes what its caller
-        # set.
-        "MNIST_TRAIN_SAMPLES": os.environ.get("MNIST_TRAIN_SAMPLES") if args.quick else None,
-    }
+    return Plan(
+        quick=args.quick,
+        seeds=list(SEEDS[: args.seeds or (1 if args.quick else 3)]),
+        budgets=[] if args.quick else args.budgets,
+        backends=[] if args.no_backends else names,
+        reference_epochs=1 if args.quick else ref.REFERENCE["epochs"],
+        full={"QUICK": True, "EPOCHS": 1}
+        if args.quick
+        else {"QUICK": False, "EPOCHS": notebook_settings(False)["EPOCHS"]},
+        quick_epochs=1 if args.quick else notebook_settings(True)["EPOCHS"],
+        # The kernels' environment: the notebook's defaults unless a parameter says otherwise; a
+        # smoke run takes the training images its caller set.
+        env={
+            "KERAS_BACKEND": "tensorflow",
+            "MNIST_QUICK": "0",
+            "MNIST_EPOCHS": None,
+            "MNIST_TRAIN_SAMPLES": os.environ.get("MNIST_TRAIN_SAMPLES") if args.quick else None,
+        },
+        data=data,
+    )
+
+
+def inference(reference_model: keras.Model, seed: int, x_test, repeats: int) -> dict:
+    """Phase 3: the reference's and the notebook's models of one seed, timed alternately."""
+    notebook_model = keras.models.load_model(
+        output_root() / "outputs" / "benchmark" / f"notebook_seed{seed}.keras", compile=False
+    )
+    return time_inference(
+        {"reference": reference_model, "notebook": notebook_model}, x_test, repeats
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    plan = make_plan(arguments(argv))
+    progress = Progress(plan.runs())
     print(
-        f"benchmark: {len(plan)} runs, seeds {chosen}; about {progress.left()} at first guess",
+        f"benchmark: {len(plan.runs())} runs, seeds {plan.seeds}; "
+        f"about {progress.left()} at first guess",
         flush=True,
     )
-
-    found = seeds(chosen, full, reference_epochs, data, env, progress)
+    found = seeds(plan.seeds, plan.full, plan.reference_epochs, plan.data, plan.env, progress)
     curve = {
         "reference": [point for row in found["reference"] for point in row.pop("curve")],
-        "notebook": [dict(s, epochs=full["EPOCHS"], kind="full") for s in found["notebook"]],
+        "notebook": [dict(s, epochs=plan.full["EPOCHS"], kind="full") for s in found["notebook"]],
     }
-    curve["notebook"] += budgets(epochs, env, progress)
-    first = found["models"][chosen[0]]
+    curve["notebook"] += budgets(plan.budgets, plan.env, progress)
+    first = found["models"][plan.seeds[0]]
     reference = recipe_row(
-        "keras.io reference", first.count_params(), reference_epochs, found["reference"]
+        "keras.io reference", first.count_params(), plan.reference_epochs, found["reference"]
     )
-    notebook = recipe_row("notebook", found["metrics"]["params"], full["EPOCHS"], found["notebook"])
     reference["recipe"] = dict(
-        ref.REFERENCE, epochs=reference_epochs, dropout=0.5, train_images=len(data[0])
+        ref.REFERENCE, epochs=plan.reference_epochs, dropout=0.5, train_images=len(plan.data[0])
     )
-    reached, how = time_to_accuracy(curve["notebook"], reference["test_accuracy"])
-
-    repeats = 2 if args.quick else 5
-    notebook_model = keras.models.load_model(
-        output_root() / "outputs" / "benchmark" / f"notebook_seed{chosen[0]}.keras", compile=False
+    notebook = recipe_row(
+        "notebook", found["metrics"]["params"], plan.full["EPOCHS"], found["notebook"]
     )
-    timing = time_inference({"reference": first, "notebook": notebook_model}, data[2], repeats)
+    repeats = 2 if plan.quick else 5
+    timing = inference(first, plan.seeds[0], plan.data[2], repeats)
     reference |= timing["reference"]
     notebook |= timing["notebook"]
-
+    reached, how = time_to_accuracy(curve["notebook"], reference["test_accuracy"])
     result = {
-        "quick": args.quick,
+        "quick": plan.quick,
         "device": found["metrics"]["device"],
         "versions": found["metrics"]["versions"],
-        "seeds": chosen,
+        "seeds": plan.seeds,
         "reference": reference,
         "notebook": notebook,
         "train_time_ratio": notebook["train_seconds_median"] / reference["train_seconds_median"],
@@ -236,7 +274,7 @@ def main(argv: list[str] | None = None) -> dict:
         if reached is None
         else reached / reference["train_seconds_median"],
         "inference_repeats": repeats,
-        "backends": backends(names, quick_epochs, env, progress),
+        "backends": backends(plan.backends, plan.quick_epochs, plan.env, progress),
     }
     report(result)
     outputs = output_root() / "outputs"
