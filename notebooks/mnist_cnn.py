@@ -1172,10 +1172,7 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
     """The ink's bounding box, its longer side scaled to 20 pixels, with strokes whose width is
     within ``stroke`` = (thinnest, typical, thickest) once scaled."""
     x, y, w, h = cv2.boundingRect(mask)
-    margin = 2 + max(w, h) // 10  # room for the strokes to thicken (r stays below a tenth of L)
-    mask = cv2.copyMakeBorder(
-        mask[y : y + h, x : x + w], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0
-    )
+    mask = cv2.copyMakeBorder(mask[y : y + h, x : x + w], 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
     if max(w, h) < WORKING_SIZE:
         factor = WORKING_SIZE / max(w, h)
         big = cv2.resize(mask, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
@@ -1190,6 +1187,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
         # side L; solving 20 (W + 2r) / (L + 2r) = typical for r gives:
         r = round(max(w, h) * (typical - width) / (40 - 2 * typical))
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(r) + 1, 2 * abs(r) + 1))
+        if r > 0:  # room around the ink to thicken it, so that no stroke is cut at the edge
+            mask = cv2.copyMakeBorder(mask, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
         adjusted = cv2.dilate(mask, disc) if r > 0 else cv2.erode(mask, disc)
         if r == 0 or not adjusted.any():  # no change, or an erosion that would remove every stroke
             break
