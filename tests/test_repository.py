@@ -41,10 +41,42 @@ def test_ci_runs_the_readme_test_command() -> None:
         "pip install -r requirements-dev.txt",
     ]
     assert steps[:3] == install
-    checks = " && ".join(steps[3:])
-    assert checks == "ruff check . && ruff format --check . && pytest"
+    checks = steps[3:]
+    assert checks == ["ruff check .", "ruff format --check .", "pytest"]
     ci = (ROOT / ".ci" / "run").read_text()
-    assert checks in ci.splitlines() and "-r requirements-dev.txt" in ci
+    commands = [line.split("#")[0].strip() for line in ci.splitlines()]
+    # Each step on a line of its own, in order: `set -e` stops at a failing step only then (a
+    # failure before the last `&&` of a list would let the script go on and exit 0).
+    lines = [commands.index(step) for step in checks]
+    assert lines == sorted(lines) and "-r requirements-dev.txt" in ci
+    assert not [line for line in commands if "&&" in line or "||" in line]
+
+
+def test_ci_fails_when_any_step_fails(tmp_path) -> None:
+    """.ci/run stops with a non-zero status at the first failing step: its lines run as they are,
+    with each command replaced by a stand-in that fails for one step."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    start = ci.index("ruff check .")
+    end = ci.index("python .ci/compat.py")
+    script = "set -euo pipefail\nstart=0\n" + ci[start:end] + "echo reached-compat\n"
+    for failing in ("nothing", "ruff check", "ruff format", "pytest"):
+        stubs = tmp_path / failing.replace(" ", "-")
+        stubs.mkdir()
+        for tool in ("ruff", "pytest"):
+            stub = stubs / tool
+            stub.write_text(
+                f'#!/bin/sh\ncase "{tool} $*" in "{failing}"*) exit 1;; esac\nexit 0\n'
+            )
+            stub.chmod(0o755)
+        env = dict(os.environ, PATH=f"{stubs}{os.pathsep}{os.environ['PATH']}")
+        done = subprocess.run(
+            ["bash", "-c", script], env=env, capture_output=True, text=True, check=False
+        )
+        if failing == "nothing":  # the stand-ins themselves let the script through
+            assert done.returncode == 0 and "reached-compat" in done.stdout, done
+        else:
+            assert done.returncode != 0, f"{failing} failed, yet the script went on: {done}"
+            assert "reached-compat" not in done.stdout
 
 
 def test_the_learner_installs_what_the_notebook_needs_and_no_test_bench() -> None:
