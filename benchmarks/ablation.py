@@ -72,6 +72,8 @@ INVERTED = (
 # Exercise 3's measure: the validation digits moved 3 pixels to the right (the columns that wrap
 # round from the right edge are blank in MNIST's digits).
 MOVED = "model.evaluate(np.roll(x_val, 3, axis=2), y_val, verbose=0)"
+# The environment variables that the notebook's setup cell reads to change its settings.
+OVERRIDES = ("MNIST_QUICK", "MNIST_EPOCHS", "MNIST_TRAIN_SAMPLES")
 
 
 def setup(epochs: int, train_samples: int | None) -> dict:
@@ -155,6 +157,17 @@ def slug(variant: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", variant.lower().replace("×", "x")).strip("-")
 
 
+def refuse_overrides() -> None:
+    """A full-mode measurement is of the notebook's full mode: an MNIST_* variable that changes what
+    the setup cell does (fewer images, other epochs, quick mode) would change what is measured."""
+    found = sorted(key for key in os.environ if key in OVERRIDES)
+    if found:
+        raise SystemExit(
+            f"full mode measures the notebook's own settings, but {', '.join(found)} "
+            "would change them: unset it first (env -u NAME ...)"
+        )
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
@@ -163,23 +176,45 @@ def main(argv: list[str] | None = None) -> dict:
     modes.add_argument(
         "--smoke", action="store_true", help="the exercises alone, one seed, 1 epoch, 512 images"
     )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        nargs="+",
+        help="with --full: budgets to measure, each with its own schedule (for the knee of the "
+        "validation curve); default: the notebook's own epochs",
+    )
+    parser.add_argument(
+        "--variants", nargs="+", choices=list(VARIANTS), help="the variants to run (with --full)"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
-        mode, seeds, epochs, samples, variants = (
-            "smoke",
-            args.seeds[:1],
-            1,
-            512,
-            ["the recipe", *EXERCISES],
-        )
-    elif args.full:
-        mode, seeds, epochs, samples, variants = "full", args.seeds, None, None, list(FULL_MODE)
-    else:
-        mode, seeds, epochs, samples, variants = "quick", args.seeds, None, 18_000, list(VARIANTS)
-    if epochs is None:  # the notebook's own default for the mode
-        from notebooks.notebook_tools import notebook_settings
+        return measure("smoke", args.seeds[:1], 1, 512, ["the recipe", *EXERCISES])
+    from notebooks.notebook_tools import notebook_settings
 
-        epochs = notebook_settings(quick=mode == "quick")["EPOCHS"]
+    if not args.full:
+        quick = notebook_settings(quick=True)
+        return measure("quick", args.seeds, quick["EPOCHS"], quick["TRAIN_SAMPLES"], list(VARIANTS))
+    refuse_overrides()
+    default = notebook_settings(quick=False)["EPOCHS"]
+    variants = args.variants or list(FULL_MODE)
+    results = [
+        measure(
+            "full" if epochs == default else f"full-{epochs}epochs",
+            args.seeds,
+            epochs,
+            None,
+            variants,
+        )
+        for epochs in args.epochs or [default]
+    ]
+    return results[0] if len(results) == 1 else {"budgets": results}
+
+
+def measure(
+    mode: str, seeds: list[int], epochs: int, samples: int | None, variants: list[str]
+) -> dict:
+    """Every variant for every seed, interleaved; the summary, printed and written to
+    ``outputs/ablation_<mode>.json``."""
     out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs"
     base, runs, total, started = None, [], len(seeds) * len(variants), time.perf_counter()
     for seed in seeds:  # interleaved, so that a busy spell of the machine hits every variant
@@ -189,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
             left = (time.perf_counter() - started) / max(fresh, 1) * (total - done) / 60
             note = " (done earlier: read back)" if path.exists() else ""
             print(
-                f"[{done + 1}/{total}, {left:.0f} min left] {variant}, seed {seed}{note}",
+                f"[{done + 1}/{total}, {left:.0f} min left] {mode}: {variant}, seed {seed}{note}",
                 flush=True,
             )
             if base is None and not path.exists():
@@ -209,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
         **{key: summarise(runs, key) for key in ("untrained_loss", "inverted_val_accuracy")},
         "shifted_val_accuracy": summarise(runs, "shifted_val_accuracy"),
         "moved_val_accuracy": summarise(runs, "moved_val_accuracy"),
+        "seconds": summarise(runs, "seconds"),
     }
     report(result)
     (out / f"ablation_{mode}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
