@@ -1399,6 +1399,7 @@ if MY_DIGIT is not None:
 # @title The drawing pad, 1/9: anywidget, and the drawing that the browser sends
 import base64
 import binascii
+import struct
 
 try:
     import anywidget
@@ -1408,23 +1409,32 @@ except ImportError as error:
     raise ImportError(message) from error
 
 PAD_SIZE, PAD_BRUSH = 280, 18  # pixels of the square pad; width of its strokes
+PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", b"IEND\xaeB`\x82"
+LONGEST_PNG = 2 * 4 * PAD_SIZE**2  # bytes: twice the pad's raw RGBA pixels, far more than a PNG
 
 
 def decode_drawing(data_url: str) -> np.ndarray:
-    """The pad's picture, sent by the browser as a PNG data URL, as an OpenCV image."""
+    """The pad's picture, sent by the browser as a PNG data URL, as an OpenCV image. The message's
+    length and the size that the PNG's header declares are checked before any pixel is decoded."""
     prefix = "data:image/png;base64,"
     if not isinstance(data_url, str) or not data_url.startswith(prefix):
         raise ValueError("expected the drawing as a PNG data URL (data:image/png;base64,...)")
+    if len(data_url) - len(prefix) > 4 * LONGEST_PNG // 3:
+        raise ValueError(f"the drawing's message is too long ({len(data_url):,} characters)")
     try:
         png = base64.b64decode(data_url[len(prefix) :], validate=True)
     except binascii.Error as error:
         raise ValueError(f"the drawing is not valid base64 ({error})") from None
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED) if png else None
-    if image is None:
-        raise ValueError("the drawing is empty" if not png else "the drawing is not a PNG image")
-    if image.shape[:2] != (PAD_SIZE, PAD_SIZE):
-        height, width = image.shape[:2]
+    if not png:
+        raise ValueError("the drawing is empty")
+    if not png.startswith(PNG_START) or len(png) < 33:  # the signature, then the header chunk
+        raise ValueError("the drawing is not a PNG image")
+    width, height = struct.unpack(">II", png[16:24])  # the header's first fields
+    if (width, height) != (PAD_SIZE, PAD_SIZE):
         raise ValueError(f"expected a {PAD_SIZE}×{PAD_SIZE} drawing, got {width}×{height}")
+    image = None if not png.endswith(PNG_END) else cv2.imdecode(np.frombuffer(png, np.uint8), -1)
+    if image is None or image.shape[:2] != (PAD_SIZE, PAD_SIZE):
+        raise ValueError("the drawing is a damaged or incomplete PNG image")
     return image
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import base64
 import collections
 import json
+import re
+import struct
+import zlib
 
 import cv2
 import numpy as np
 import pytest
 
 from tests.drawings import draw_digit, grid
-
-PAD = 280
 
 
 def data_url(image: np.ndarray, kind: str = ".png") -> str:
@@ -57,30 +58,112 @@ def untrained(notebook_functions: dict) -> dict:
 
 
 TEXT = base64.b64encode(b"this is not a picture").decode()
+PNG_URL = "data:image/png;base64,"
 
 
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        ("", "PNG data URL"),
-        (None, "PNG data URL"),
-        ("just some text", "PNG data URL"),
-        ("data:image/png;base64,", "empty"),
-        ("data:image/png;base64,***", "not valid base64"),
-        (f"data:image/png;base64,{TEXT}", "not a PNG image"),
-        (data_url(np.zeros((100, 100), np.uint8)), "expected a 280×280 drawing, got 100×100"),
-        (data_url(np.zeros((PAD, PAD), np.uint8), ".jpg"), "PNG data URL"),
-    ],
-)
+def chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and its CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_claiming(width: int, height: int, rows: int) -> bytes:
+    """A small PNG, well-formed chunk by chunk, whose header declares ``width`` × ``height`` RGBA
+    pixels and whose data holds ``rows`` black rows of them."""
+    packer, row = zlib.compressobj(9), b"\x00" * (4 * width + 1)
+    rows = b"".join(packer.compress(row) for _ in range(rows)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def malformed(case: str, size: int) -> str | None:
+    """What a broken or hostile browser side could send instead of a ``size``×``size`` drawing."""
+    good = cv2.imencode(".png", np.zeros((size, size), np.uint8))[1].tobytes()
+    as_url = lambda png: PNG_URL + base64.b64encode(png).decode()  # noqa: E731
+    return {
+        "not a data URL": "just some text",
+        "no text at all": None,
+        "a JPEG": data_url(np.zeros((size, size), np.uint8), ".jpg"),
+        "nothing after the prefix": PNG_URL,
+        "bad base64": PNG_URL + "***",
+        "not a PNG": PNG_URL + TEXT,
+        "a PNG of another size": data_url(np.zeros((100, 100), np.uint8)),
+        "a PNG that claims 30,000 × 30,000 pixels": as_url(png_claiming(30_000, 30_000, 4)),
+        "a truncated PNG": as_url(good[: len(good) // 2]),
+        "a PNG that stops after its header": as_url(good[:33]),
+        "a PNG whose pixels are damaged": as_url(good[:41] + bytes(8) + good[49:]),
+        "a message too long for any drawing": PNG_URL + "A" * (3 * 4 * size * size),
+    }[case]
+
+
+MALFORMED = {
+    "not a data URL": "PNG data URL",
+    "no text at all": "PNG data URL",
+    "a JPEG": "PNG data URL",
+    "nothing after the prefix": "empty",
+    "bad base64": "not valid base64",
+    "not a PNG": "not a PNG image",
+    "a PNG of another size": "expected a 280×280 drawing, got 100×100",
+    "a PNG that claims 30,000 × 30,000 pixels": "expected a 280×280 drawing, got 30000×30000",
+    "a truncated PNG": "damaged or incomplete",
+    "a PNG that stops after its header": "damaged or incomplete",
+    "a PNG whose pixels are damaged": "damaged or incomplete",
+    "a message too long for any drawing": "message is too long",
+}
+
+
+@pytest.mark.parametrize(("case", "message"), MALFORMED.items())
 def test_bad_canvas_data_gets_a_clear_error(
-    notebook_functions: dict, bad: object, message: str
+    notebook_functions: dict, case: str, message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
-        notebook_functions["decode_drawing"](bad)
+    size = notebook_functions["PAD_SIZE"]
+    with pytest.raises(ValueError, match=message.replace("280", str(size))):
+        notebook_functions["decode_drawing"](malformed(case, size))
+
+
+def test_the_size_is_checked_before_any_pixel_is_decoded(
+    notebook_functions: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No malformed message reaches OpenCV's decoder, except a PNG whose size and chunks are right
+    but whose pixels are damaged: a PNG that claims 30,000 × 30,000 pixels would make it allocate
+    gigabytes. A good drawing is decoded once."""
+    cv2_module, decoded = notebook_functions["cv2"], []
+    real = cv2_module.imdecode
+    monkeypatch.setattr(cv2_module, "imdecode", lambda *a: decoded.append(a) or real(*a))
+    size, decode = notebook_functions["PAD_SIZE"], notebook_functions["decode_drawing"]
+    for case in MALFORMED:
+        with pytest.raises(ValueError):
+            decode(malformed(case, size))
+        assert len(decoded) == (case == "a PNG whose pixels are damaged"), case
+        decoded.clear()
+    assert decode(data_url(np.zeros((size, size), np.uint8))).shape == (size, size)
+    assert len(decoded) == 1
+
+
+def test_the_pad_shows_each_bad_message_and_reads_the_next_stroke(
+    notebook_functions: dict, untrained: dict
+) -> None:
+    """The widget shows each malformed message's reason on the pad, raises nothing, and reads the
+    drawing sent after it."""
+    pad = notebook_functions["DrawingPad"](
+        untrained["model"], untrained["projection"], untrained["features"], untrained["labels"]
+    )
+    good, size = data_url(as_canvas(draw_digit("7"))), notebook_functions["PAD_SIZE"]
+    for case, message in MALFORMED.items():
+        bad = malformed(case, size)
+        if bad is None:  # the trait holds text: a browser can only send a string
+            continue
+        pad.drawing = bad
+        assert pad.digit == -1 and pad.maps == [], case
+        assert re.search(message.replace("280", str(size)), pad.message), (case, pad.message)
+        pad.drawing = good
+        assert 0 <= pad.digit <= 9 and pad.message == "" and len(pad.maps) == 3, case
 
 
 def test_a_blank_pad_has_no_ink(notebook_functions: dict, untrained: dict) -> None:
-    blank = data_url(as_canvas(np.zeros((PAD, PAD), np.uint8)))
+    size = notebook_functions["PAD_SIZE"]
+    blank = data_url(as_canvas(np.zeros((size, size), np.uint8)))
     with pytest.raises(ValueError, match="no ink found"):
         notebook_functions["read_drawing"](untrained["inside"], blank)
 
@@ -117,10 +200,14 @@ def test_the_widget_shows_errors_instead_of_raising(
         "message",
     }
     assert synced | {"map_image"} <= set(pad.get_state())  # what the browser side reads and writes
-    assert (pad.digit, pad.message, pad.size) == (-1, "Draw a digit", PAD)
+    assert (pad.digit, pad.message, pad.size) == (
+        -1,
+        "Draw a digit",
+        notebook_functions["PAD_SIZE"],
+    )
     pad.drawing = "data:image/png;base64,***"  # what a broken browser might send
     assert pad.digit == -1 and "not valid base64" in pad.message
-    pad.drawing = data_url(as_canvas(np.zeros((PAD, PAD), np.uint8)))
+    pad.drawing = data_url(as_canvas(np.zeros((pad.size, pad.size), np.uint8)))
     assert pad.digit == -1 and "no ink found" in pad.message and pad.maps == [] and pad.point == []
     canvas = as_canvas(draw_digit("1"))
     pad.drawing = data_url(canvas)
