@@ -64,9 +64,7 @@ def test_ci_fails_when_any_step_fails(tmp_path) -> None:
         stubs.mkdir()
         for tool in ("ruff", "pytest"):
             stub = stubs / tool
-            stub.write_text(
-                f'#!/bin/sh\ncase "{tool} $*" in "{failing}"*) exit 1;; esac\nexit 0\n'
-            )
+            stub.write_text(f'#!/bin/sh\ncase "{tool} $*" in "{failing}"*) exit 1;; esac\nexit 0\n')
             stub.chmod(0o755)
         env = dict(os.environ, PATH=f"{stubs}{os.pathsep}{os.environ['PATH']}")
         done = subprocess.run(
