@@ -302,7 +302,7 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 def augmentation_layers() -> list[layers.Layer]:
     """Random shifts, turns and zooms, active only while the model trains."""
     return [
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),  # up to 10% of 28 pixels: ±3
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),  # up to 10% of 28 px: ±2.8
         layers.RandomRotation(0.03, fill_mode="constant"),  # ±0.03 of a full turn: about ±11°
         layers.RandomZoom(0.1, fill_mode="constant"),  # ±10%
     ]
@@ -451,9 +451,8 @@ keras.utils.set_random_seed(SEED)
 untrained = build_model()
 probabilities = untrained.predict(x_train[:BATCH_SIZE], verbose=0)
 loss = keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING)
-targets = (
-    y_train[:BATCH_SIZE] * (1 - LABEL_SMOOTHING) + LABEL_SMOOTHING / 10
-)  # smoothed, as in the loss
+# The targets smoothed, as the loss smooths them:
+targets = y_train[:BATCH_SIZE] * (1 - LABEL_SMOOTHING) + LABEL_SMOOTHING / 10
 expected = float(np.mean(-np.sum(targets * np.log(0.1), axis=1)))
 print(f"untrained network's probabilities: {probabilities.min():.2f} to {probabilities.max():.2f}")
 print(f"its loss on {BATCH_SIZE} images: {float(loss(y_train[:BATCH_SIZE], probabilities)):.2f}")
@@ -542,19 +541,13 @@ epoch_numbers = np.arange(1, EPOCHS + 1)
 fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
 ax_acc.plot(epoch_numbers, history.history["accuracy"], "o-", label="training")
 ax_acc.plot(epoch_numbers, val_accuracy, "o-", label="validation")
-skip = (
-    1 if EPOCHS > 1 else 0
-)  # epoch 1's training accuracy, far below the rest, is left below the axis
+# Zoomed in on the range that matters: epoch 1's training accuracy, far below the rest, is left
+# below the axis.
+skip = 1 if EPOCHS > 1 else 0
 shown = history.history["accuracy"][skip:] + history.history["val_accuracy"]
-ax_acc.set_ylim(
-    np.floor(100 * min(shown)) / 100 - 0.005, 1.0
-)  # zoomed in on the range that matters
-below = (
-    f" (epoch 1's training accuracy, {history.history['accuracy'][0]:.2f}, is below)"
-    if skip
-    else ""
-)
-ax_acc.set(title="Accuracy" + below, xlabel="epoch", ylabel="accuracy")
+ax_acc.set_ylim(np.floor(100 * min(shown)) / 100 - 0.005, 1.0)
+below = f" (epoch 1's training accuracy, {history.history['accuracy'][0]:.2f}, is below)"
+ax_acc.set(title="Accuracy" + (below if skip else ""), xlabel="epoch", ylabel="accuracy")
 ax_acc.legend()
 ax_loss.plot(epoch_numbers, train_loss, "o-", label="training")
 ax_loss.plot(epoch_numbers, val_loss, "o-", label="validation")
@@ -1028,10 +1021,8 @@ plt.show()
 # scaled to fit 20×20 pixels, placed in a 28×28 frame by its centre of mass. The data shows both:
 
 # %% tags=["mnist-facts"]
-ink_rows, ink_cols = (
-    train_images.any(axis=2),
-    train_images.any(axis=1),
-)  # (N, 28): rows/columns with ink
+# (N, 28): which rows and which columns of each image hold ink
+ink_rows, ink_cols = train_images.any(axis=2), train_images.any(axis=1)
 heights = 28 - ink_rows.argmax(axis=1) - ink_rows[:, ::-1].argmax(axis=1)
 widths = 28 - ink_cols.argmax(axis=1) - ink_cols[:, ::-1].argmax(axis=1)
 longer_side = np.maximum(heights, widths)
@@ -1063,9 +1054,8 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2 * np.count_nonzero(mask) / max(length, 1.0)
 
 
-strokes = [
-    stroke_width((image > 127).astype(np.uint8)) for image in train_images[:3000]
-]  # a sample will do
+sample = train_images[:3000]  # a sample will do
+strokes = [stroke_width((image > 127).astype(np.uint8)) for image in sample]
 MNIST_STROKE = tuple(np.percentile(strokes, [10, 50, 90]).round(2).tolist())
 print(
     f"stroke width: {MNIST_STROKE[1]} pixels in the median digit, between {MNIST_STROKE[0]} and "
@@ -1375,9 +1365,8 @@ if MY_DIGIT == "upload":
         raise ValueError(
             'MY_DIGIT = "upload" works in Colab; elsewhere give the path of your picture'
         ) from None
-    MY_DIGIT = next(
-        iter(files.upload()), None
-    )  # the chosen file, saved in Colab's working directory
+    # The chosen file, saved in Colab's working directory:
+    MY_DIGIT = next(iter(files.upload()), None)
 if MY_DIGIT is not None:
     show_steps([Path(MY_DIGIT)])
     show_prediction(model, [Path(MY_DIGIT)])
