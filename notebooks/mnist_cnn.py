@@ -967,7 +967,7 @@ def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarra
 
 def fit_map(vectors: np.ndarray) -> PCA:
     """A projection onto the plane of the two directions along which ``vectors`` spread most."""
-    return PCA(n_components=2, random_state=SEED).fit(vectors)
+    return PCA(n_components=2, svd_solver="full").fit(vectors)  # exact: the same every time
 
 
 def nearest_centre_share(points: np.ndarray, labels: np.ndarray) -> float:
@@ -1216,13 +1216,18 @@ def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray
 # shaped (1, 28, 28, 1).
 
 # %% tags=["prepare-digit"]
-def prepare_digit_steps(image: str | Path | np.ndarray) -> dict[str, np.ndarray]:
-    """Prepare a photo or drawing of one digit as MNIST's were made, keeping each step's picture."""
+def prepare_digit_steps(
+    image: str | Path | np.ndarray,
+    centre: tuple[float, float] = MNIST_CENTRE,
+    stroke: tuple[float, float, float] = MNIST_STROKE,
+) -> dict[str, np.ndarray]:
+    """Prepare a photo or drawing of one digit as MNIST's were made, keeping each step's picture;
+    ``centre`` and ``stroke`` are MNIST's, measured above."""
     original = read_image(image)
     gray = to_grayscale(original)
     mask = find_ink(light_ink_on_dark(gray))
-    digit = crop_and_scale(mask, MNIST_STROKE)
-    result = np.clip(centre_by_mass(digit, MNIST_CENTRE), 0.0, 1.0).astype(np.float32)
+    digit = crop_and_scale(mask, stroke)
+    result = np.clip(centre_by_mass(digit, centre), 0.0, 1.0).astype(np.float32)
     return {
         "original": original,
         "grayscale": gray,
