@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.runs import cached
+from benchmarks.runs import cached, refuse_overrides
 from notebooks.notebook_tools import (
     DATA_TAGS,
     ROOT,
@@ -72,8 +72,6 @@ INVERTED = (
 # Exercise 3's measure: the validation digits moved 3 pixels to the right (the columns that wrap
 # round from the right edge are blank in MNIST's digits).
 MOVED = "model.evaluate(np.roll(x_val, 3, axis=2), y_val, verbose=0)"
-# The environment variables that the notebook's setup cell reads to change its settings.
-OVERRIDES = ("MNIST_QUICK", "MNIST_EPOCHS", "MNIST_TRAIN_SAMPLES")
 
 
 def setup(epochs: int, train_samples: int | None) -> dict:
@@ -155,17 +153,6 @@ def summarise(runs: list[dict], key: str) -> dict[str, dict]:
 
 def slug(variant: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", variant.lower().replace("×", "x")).strip("-")
-
-
-def refuse_overrides() -> None:
-    """A full-mode measurement is of the notebook's full mode: an MNIST_* variable that changes what
-    the setup cell does (fewer images, other epochs, quick mode) would change what is measured."""
-    found = sorted(key for key in os.environ if key in OVERRIDES)
-    if found:
-        raise SystemExit(
-            f"full mode measures the notebook's own settings, but {', '.join(found)} "
-            "would change them: unset it first (env -u NAME ...)"
-        )
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -46,7 +46,7 @@ import keras
 from benchmarks import reference as ref
 from benchmarks.progress import Progress
 from benchmarks.report import plot_curve, report
-from benchmarks.runs import cached, run_notebook
+from benchmarks.runs import cached, refuse_overrides, run_notebook
 from benchmarks.timing import seconds_per_step, time_inference, time_to_accuracy
 from notebooks.notebook_tools import ROOT, notebook_settings
 
@@ -230,7 +230,10 @@ def inference(reference_model: keras.Model, seed: int, x_test, repeats: int) -> 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    plan = make_plan(arguments(argv))
+    args = arguments(argv)
+    if not args.quick:  # a measurement of the notebook's full mode, with its own settings
+        refuse_overrides()
+    plan = make_plan(args)
     progress = Progress(plan.runs())
     print(
         f"benchmark: {len(plan.runs())} runs, seeds {plan.seeds}; "

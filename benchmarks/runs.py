@@ -3,16 +3,54 @@ stops resumes where it stopped: a run whose result file exists is read back, not
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import papermill
 
 from benchmarks.progress import EpochLines, Progress
 from notebooks.notebook_tools import NOTEBOOK, notebook_settings
+
+# The environment variables that the notebook's setup cell reads to change its settings.
+OVERRIDES = ("MNIST_QUICK", "MNIST_EPOCHS", "MNIST_TRAIN_SAMPLES")
+
+
+def refuse_overrides() -> None:
+    """Stop (SystemExit, naming the variables) if any of ``OVERRIDES`` is set: a full-mode
+    measurement is of the notebook's full mode, and such a variable would change what the setup cell
+    does (quick mode, other epochs, fewer images), so what is measured."""
+    found = sorted(key for key in os.environ if key in OVERRIDES)
+    if found:
+        them = "it" if len(found) == 1 else "them"
+        raise SystemExit(
+            f"full mode measures the notebook's own settings, but {', '.join(found)} "
+            f"would change them: unset {them} first (env -u NAME ...)"
+        )
+
+
+@contextlib.contextmanager
+def environment(changes: dict[str, str | None]) -> Iterator[None]:
+    """``os.environ`` with ``changes`` made (None unsets a variable) for the duration of the block;
+    afterwards every variable and the working directory are as they were."""
+    saved, folder = {key: os.environ.get(key) for key in changes}, Path.cwd()
+    try:
+        for key, value in changes.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        os.chdir(folder)
 
 
 def cached(path: Path, compute: Callable[[], dict]) -> dict:
@@ -33,7 +71,8 @@ def run_notebook(
 ) -> dict:
     """Execute the notebook with papermill in a fresh kernel (which inherits ``env``; None unsets a
     variable) writing to ``output_root``; its metrics.json. The executed notebook and the model are
-    kept in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``.
+    kept in ``output_root/outputs/benchmark/`` as ``label.ipynb`` and ``label.keras``. This
+    process's environment and working directory are left as they were.
 
     Parameters equal to the notebook's full-mode defaults are not injected, so that a run with the
     defaults is the learner's run, cell for cell (``refresh_notebook --executed`` can commit it).
@@ -46,13 +85,7 @@ def run_notebook(
 
     def run() -> dict:
         runs.mkdir(parents=True, exist_ok=True)
-        saved = {key: os.environ.get(key) for key in env}
-        for key, value in env.items() | {"MNIST_OUTPUT_ROOT": str(output_root)}.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        try:
+        with environment(env | {"MNIST_OUTPUT_ROOT": str(output_root)}):
             papermill.execute_notebook(
                 NOTEBOOK,
                 runs / f"{label}.ipynb",
@@ -62,12 +95,6 @@ def run_notebook(
                 stdout_file=EpochLines(progress),
                 store_widget_state=False,
             )
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         shutil.copy(output_root / "models" / "mnist_cnn.keras", runs / f"{label}.keras")
         return json.loads((output_root / "outputs" / "metrics.json").read_text())
 

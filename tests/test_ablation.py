@@ -12,7 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from benchmarks import ablation
+from benchmarks import ablation, runs
 from notebooks.notebook_tools import NOTEBOOK, cells_tagged
 from tests.conftest import RECIPE_PARAMS
 
@@ -100,6 +100,24 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch) -> 
     result = ablation.main(["--smoke"])
     assert ran == list(ablation.EXERCISES)  # the recipe's run was read back
     assert result["runs"][0] == kept
+
+
+def test_full_mode_refuses_the_variables_that_change_the_notebooks_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Full mode measures the notebook's own settings: MNIST_QUICK, MNIST_EPOCHS or
+    MNIST_TRAIN_SAMPLES in the environment stops it before anything runs, naming the variable;
+    quick mode goes on."""
+    measured = []
+    monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})
+    for name in runs.OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MNIST_QUICK", "1")
+    with pytest.raises(SystemExit, match="but MNIST_QUICK would change them"):
+        ablation.main(["--full"])
+    assert not measured
+    ablation.main([])
+    assert [args[0] for args in measured] == ["quick"]
 
 
 def test_digits_are_moved_by_whole_pixels_with_black_filling_in() -> None:

@@ -6,6 +6,7 @@ tests: here they are stubbed."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,58 @@ def test_a_run_with_the_notebooks_defaults_injects_no_parameters(
         parameters = {"QUICK": False, "EPOCHS": 25, "SEED": seed}
         assert runs.run_notebook(label, parameters, {}, progress, tmp_path)["test_accuracy"] == 0.99
     assert injected == [None, {"SEED": 43}]
+
+
+def test_a_run_leaves_the_environment_and_the_folder_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel sees the run's variables and its output folder while it runs; afterwards
+    os.environ and the working directory are exactly as they were, whatever the run set, unset or
+    changed (papermill is stubbed: it writes what a run writes, and leaves the process in another
+    folder)."""
+    monkeypatch.chdir(Path.cwd())  # whatever happens, the next test starts where this one did
+    monkeypatch.setenv("MNIST_OUTPUT_ROOT", os.environ.get("MNIST_OUTPUT_ROOT", "elsewhere"))
+    monkeypatch.setenv("MNIST_EPOCHS", "1")
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    seen = {}
+
+    def execute_notebook(*args, cwd, **kwargs) -> None:
+        root = Path(os.environ["MNIST_OUTPUT_ROOT"])
+        seen.update(root=root, backend=os.environ.get("KERAS_BACKEND"))
+        seen.update(epochs=os.environ.get("MNIST_EPOCHS"))
+        (root / "models").mkdir()
+        (root / "models" / "mnist_cnn.keras").write_text("a model")
+        (root / "outputs").mkdir(exist_ok=True)
+        (root / "outputs" / "metrics.json").write_text('{"test_accuracy": 0.9}')
+        os.chdir(cwd)
+
+    monkeypatch.setattr(runs.papermill, "execute_notebook", execute_notebook)
+    before, folder = dict(os.environ), Path.cwd()
+    env = {"KERAS_BACKEND": "jax", "MNIST_EPOCHS": None}
+    metrics = runs.run_notebook("leak", {"SEED": 7}, env, Progress([("quick", 1)]), tmp_path)
+    assert metrics == {"test_accuracy": 0.9}
+    assert seen == {"root": tmp_path, "backend": "jax", "epochs": None}
+    assert dict(os.environ) == before and Path.cwd() == folder
+
+
+def test_full_mode_refuses_the_variables_that_change_the_notebooks_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full-mode benchmark measures the notebook's own settings: MNIST_QUICK, MNIST_EPOCHS or
+    MNIST_TRAIN_SAMPLES in the environment stops it before anything runs, naming the variable."""
+
+    def load_data():
+        raise AssertionError("the benchmark started")
+
+    monkeypatch.setattr(reference, "load_data", load_data)
+    for name in runs.OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MNIST_TRAIN_SAMPLES", "6000")
+    with pytest.raises(SystemExit, match=r"but MNIST_TRAIN_SAMPLES would change them"):
+        compare.main([])
+    monkeypatch.setenv("MNIST_EPOCHS", "3")
+    with pytest.raises(SystemExit, match=r"but MNIST_EPOCHS, MNIST_TRAIN_SAMPLES would change"):
+        compare.main(["--seeds", "1"])
 
 
 def test_refresh_commits_a_run_only_of_the_notebook_as_it_stands(
