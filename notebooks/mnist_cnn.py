@@ -33,9 +33,9 @@
 # those stored here.
 
 # %% tags=["parameters"]
-QUICK = None  # True: a first, quick run, 3 epochs on 18,000 images; None: MNIST_QUICK, or False
-EPOCHS = None  # passes over the training images; None: 25, or 3 in quick mode
-TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000, or 18,000 in quick mode
+QUICK = None  # True: a first, quick run of 2 epochs; None: MNIST_QUICK, or False
+EPOCHS = None  # passes over the training images; None: 8, or 2 in quick mode
+TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000
 BATCH_SIZE = 128
 VALIDATION_SPLIT = 0.1  # the share of the training images held out to watch training (section 4)
 LABEL_SMOOTHING = 0.1  # section 8; 0 turns it off
@@ -51,9 +51,9 @@ from pathlib import Path
 if QUICK is None:
     QUICK = os.environ.get("MNIST_QUICK", "0").strip().lower() in {"1", "true", "yes"}
 if EPOCHS is None:
-    EPOCHS = int(os.environ.get("MNIST_EPOCHS", 3 if QUICK else 25))
-if TRAIN_SAMPLES is None and (QUICK or "MNIST_TRAIN_SAMPLES" in os.environ):
-    TRAIN_SAMPLES = int(os.environ.get("MNIST_TRAIN_SAMPLES", 18_000))
+    EPOCHS = int(os.environ.get("MNIST_EPOCHS", 2 if QUICK else 8))
+if TRAIN_SAMPLES is None and "MNIST_TRAIN_SAMPLES" in os.environ:
+    TRAIN_SAMPLES = int(os.environ["MNIST_TRAIN_SAMPLES"])
 if EPOCHS < 1:
     raise ValueError(f"EPOCHS must be at least 1, got {EPOCHS}")
 if TRAIN_SAMPLES is not None and TRAIN_SAMPLES < 1:
@@ -226,7 +226,7 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
 
 
 n_val = round(len(train_images) * VALIDATION_SPLIT)
-n_train = min(TRAIN_SAMPLES or len(train_images), len(train_images) - n_val)  # fewer in quick mode
+n_train = min(TRAIN_SAMPLES or len(train_images), len(train_images) - n_val)
 val_labels = train_labels[-n_val:]
 x_train = to_model_input(train_images[:n_train])
 y_train = keras.utils.to_categorical(train_labels[:n_train], 10)
@@ -471,6 +471,8 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.seconds = []
+        epochs, steps = self.params["epochs"], self.params["steps"]
+        print(f"training: {epochs} epochs of {steps} batches, a line after each epoch")
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
@@ -479,7 +481,8 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.start)
         left = self.seconds[0] * (self.params["epochs"] - 1)
         if epoch == 0 and left:
-            print(f"the first epoch took {self.seconds[0]:.0f} s: about {left / 60:.0f} min to go")
+            to_go = f"{left / 60:.0f} min" if left >= 90 else f"{left:.0f} s"
+            print(f"the first epoch took {self.seconds[0]:.0f} s: about {to_go} to go")
 
 
 # %% tags=["train", "nbval-ignore-output"]
