@@ -25,8 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (python .ci/compat.py): the repository's modules
+from notebooks.notebook_tools import TEST_SETTINGS  # noqa: E402
+
 NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
-QUICK = {"MNIST_QUICK": "1", "MNIST_EPOCHS": "1", "MNIST_TRAIN_SAMPLES": "6000"}
 # uv from the PATH, or beside this interpreter (pip install uv into an environment not activated).
 UV = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
 SETS = {
@@ -90,6 +92,16 @@ def python_for(version: str) -> str:
     return version
 
 
+def kernel_environment(workdir: Path, venv: Path) -> dict[str, str]:
+    """The environment of a run in ``venv``: the tests' settings, outputs in ``workdir``, and the
+    environment's Python first on the PATH (the kernel runs it)."""
+    env = dict(os.environ, **TEST_SETTINGS, KERAS_BACKEND="tensorflow")
+    env["MNIST_OUTPUT_ROOT"] = str(workdir)
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # ipykernel 6.17 on Python 3.13: a debugger note
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    return env
+
+
 def run(name: str, workdir: Path) -> int:
     """Build the environment of the set ``name`` in ``workdir``, run the notebook in it and
     report."""
@@ -103,13 +115,9 @@ def run(name: str, workdir: Path) -> int:
         [UV, "pip", "install", "--quiet", "--python", str(python), *spec["install"]], check=True
     )
     installed = time.monotonic() - started
-    env = dict(os.environ, **QUICK, MNIST_OUTPUT_ROOT=str(workdir), KERAS_BACKEND="tensorflow")
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # ipykernel 6.17 on Python 3.13: a debugger note
-    env["PATH"] = (
-        f"{venv / 'bin'}{os.pathsep}{env['PATH']}"  # the kernel runs this environment's Python
-    )
     executed = workdir / "mnist_cnn.ipynb"
-    code = subprocess.run([str(python), __file__, "--execute", str(executed)], env=env).returncode
+    command = [str(python), __file__, "--execute", str(executed)]
+    code = subprocess.run(command, env=kernel_environment(workdir, venv)).returncode
     metrics = workdir / "outputs" / "metrics.json"
     if metrics.exists():
         reported = json.loads(metrics.read_text())

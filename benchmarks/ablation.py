@@ -1,9 +1,9 @@
 """What each choice of the recipe buys, and what the notebook's exercises give: validation accuracy
 over seeds, with one change at a time made to the notebook's own cells.
 
-    python -m benchmarks.ablation                # quick mode (3 epochs, 18,000 images): all of them
-    python -m benchmarks.ablation --full         # full mode (25 epochs, 54,000 images): the recipe,
-                                                 # and without augmentation, with dropout
+    python -m benchmarks.ablation                # quick mode (the notebook's): all of them
+    python -m benchmarks.ablation --full         # full mode (the notebook's): the recipe, and
+                                                 # without augmentation, with dropout
     python -m benchmarks.ablation --seeds 42 43  # fewer seeds (default 42, 43, 44)
     python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images
 
@@ -21,21 +21,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
 from benchmarks.runs import cached, refuse_overrides
 from notebooks.notebook_tools import (
     DATA_TAGS,
-    ROOT,
     SETUP_TAGS,
     TRAINING_TAGS,
     Edit,
+    notebook_settings,
+    output_root,
     run_tagged_cells,
 )
 
@@ -176,8 +175,6 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.smoke:
         return measure("smoke", args.seeds[:1], 1, 512, ["the recipe", *EXERCISES])
-    from notebooks.notebook_tools import notebook_settings
-
     if not args.full:
         quick = notebook_settings(quick=True)
         return measure("quick", args.seeds, quick["EPOCHS"], quick["TRAIN_SAMPLES"], list(VARIANTS))
@@ -202,7 +199,7 @@ def measure(
 ) -> dict:
     """Every variant for every seed, interleaved; the summary, printed and written to
     ``outputs/ablation_<mode>.json``."""
-    out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs"
+    out = output_root() / "outputs"
     base, runs, total, started = None, [], len(seeds) * len(variants), time.perf_counter()
     for seed in seeds:  # interleaved, so that a busy spell of the machine hits every variant
         for variant in variants:

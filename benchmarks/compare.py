@@ -25,8 +25,9 @@ Every run keeps its result in its own file under ``outputs/benchmark/``: stopped
 the benchmark reads back the runs already done and goes on with the next (delete the folder to start
 afresh). It prints its progress (run, epoch, time left), then a table, and writes
 ``outputs/benchmark.json`` and ``outputs/benchmark.png`` (the curve). Set MNIST_OUTPUT_ROOT to write
-models/ and outputs/ elsewhere. The full mode's epochs are the notebook's own default, read from its
-cells.
+models/ and outputs/ elsewhere. The full and quick modes' epochs and images are the notebook's own
+defaults, read from its cells; full mode refuses MNIST_QUICK, MNIST_EPOCHS and MNIST_TRAIN_SAMPLES,
+which would change them.
 """
 
 from __future__ import annotations
@@ -48,14 +49,10 @@ from benchmarks.progress import Progress
 from benchmarks.report import plot_curve, report
 from benchmarks.runs import cached, refuse_overrides, run_notebook
 from benchmarks.timing import seconds_per_step, time_inference, time_to_accuracy
-from notebooks.notebook_tools import ROOT, notebook_settings
+from notebooks.notebook_tools import notebook_settings, output_root
 
 SEEDS = (42, 43, 44, 45, 46)
 BUDGETS = (1, 2, 4, 8)  # epochs of the shorter runs
-
-
-def output_root() -> Path:
-    return Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)).resolve()
 
 
 def seeds(
@@ -195,8 +192,9 @@ def make_plan(args: argparse.Namespace) -> Plan:
         [] if args.quick or not importlib.util.find_spec("jax") else ["jax"]
     )
     data = ref.load_data()
-    if args.quick:  # a smoke run trains the reference on 18,000 images, not all 60,000
-        data = (data[0][:18_000], data[1][:18_000], *data[2:])
+    if args.quick:  # a smoke run trains the reference on as many images as quick mode
+        samples = notebook_settings(True)["TRAIN_SAMPLES"]  # None: all of them
+        data = (data[0][:samples], data[1][:samples], *data[2:])
     return Plan(
         quick=args.quick,
         seeds=list(SEEDS[: args.seeds or (1 if args.quick else 3)]),

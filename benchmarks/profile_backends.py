@@ -31,9 +31,8 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from notebooks.notebook_tools import DATA_TAGS, ROOT, SETUP_TAGS, run_tagged_cells
+from notebooks.notebook_tools import DATA_TAGS, ROOT, SETUP_TAGS, output_root, run_tagged_cells
 
 SETUPS = ("in the model", "in tf.data", "none")
 
@@ -128,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
         results[backend] = json.loads(child.stdout.strip().splitlines()[-1])
     report(results)
-    out = Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)) / "outputs" / "profile_backends.json"
+    out = output_root() / "outputs" / "profile_backends.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")

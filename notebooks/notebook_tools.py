@@ -8,6 +8,7 @@ The notebook is the product: tests and benchmarks run its tagged cells instead o
   functions; ``edits`` changes a cell's code first, as a learner doing an exercise would.
 * ``execute`` runs a whole notebook in a fresh kernel with nbclient, as papermill or nbval would.
 * ``clean_copy`` writes an executed notebook as it is committed.
+* ``TEST_SETTINGS`` are the tests' settings; ``output_root`` is where models/ and outputs/ go.
 
 Import it from the repository root (``from notebooks.notebook_tools import ...``): pytest puts the
 root on the path (``pythonpath`` in pyproject.toml), and the benchmarks run as modules (``python -m
@@ -28,6 +29,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "mnist_cnn.ipynb"
 TWIN = NOTEBOOK.with_suffix(".py")  # its text twin (jupytext's py:percent)
+# The settings of every run of the notebook that a test makes (conftest.py at the root sets them for
+# pytest; .ci/compat.py and the browser test give them to the kernels they start): quick mode, one
+# epoch on the first 6,000 training images.
+TEST_SETTINGS = {"MNIST_QUICK": "1", "MNIST_EPOCHS": "1", "MNIST_TRAIN_SAMPLES": "6000"}
 
 TAGS = {
     # Tags that tools read.
@@ -67,6 +72,12 @@ DATA_TAGS = ("load-data", "load-call", "preprocess")
 # The cells that define the network and its training, in the order they run.
 TRAINING_TAGS = ("augmentation", "model", "schedule", "sanity-check", "train")
 Edit = tuple[str, str, str]  # (tag of the cell, text to replace, replacement)
+
+
+def output_root() -> Path:
+    """Where models/ and outputs/ go, as the notebook's setup cell decides: MNIST_OUTPUT_ROOT, or
+    else the repository."""
+    return Path(os.environ.get("MNIST_OUTPUT_ROOT", ROOT)).resolve()
 
 
 def read_notebook(path: Path = NOTEBOOK) -> nbformat.NotebookNode:

@@ -120,6 +120,28 @@ def test_full_mode_refuses_the_variables_that_change_the_notebooks_settings(
     assert [args[0] for args in measured] == ["quick"]
 
 
+def test_quick_and_full_mode_take_their_settings_from_the_notebook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Quick mode's epochs and images and full mode's epochs are the notebook's own, read from its
+    cells: here they are stubbed with other values, and the measurements follow them."""
+    measured = []
+    monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})
+    settings = {
+        False: {"EPOCHS": 7, "TRAIN_SAMPLES": None},
+        True: {"EPOCHS": 2, "TRAIN_SAMPLES": 32},
+    }
+    monkeypatch.setattr(ablation, "notebook_settings", lambda quick: settings[quick])
+    for name in runs.OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    ablation.main(["--seeds", "42"])
+    ablation.main(["--full", "--seeds", "42"])
+    assert measured == [
+        ("quick", [42], 2, 32, list(ablation.VARIANTS)),
+        ("full", [42], 7, None, list(ablation.FULL_MODE)),
+    ]
+
+
 def test_digits_are_moved_by_whole_pixels_with_black_filling_in() -> None:
     """The robustness measure: each validation image moved 3 pixels up, down, left and right, the
     uncovered edge black, and the four accuracies averaged."""

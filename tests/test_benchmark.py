@@ -15,6 +15,7 @@ import pytest
 from benchmarks import compare, reference, runs
 from benchmarks.progress import EpochLines, Progress
 from benchmarks.timing import time_to_accuracy
+from notebooks.notebook_tools import notebook_settings
 from tests.conftest import RECIPE_PARAMS
 
 
@@ -170,17 +171,29 @@ def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     ).exists()  # kept, for a resume
 
 
-def test_the_full_runs_take_the_notebooks_own_epochs() -> None:
-    """compare.py and ablation.py read the full and quick modes' epochs from the notebook's
-    cells."""
-    from notebooks.notebook_tools import notebook_settings
-
-    assert (
-        notebook_settings(quick=False)["EPOCHS"] == 25
-        and notebook_settings(quick=True)["EPOCHS"] == 3
+def test_the_plan_takes_its_epochs_and_images_from_the_notebook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The full mode's epochs, quick mode's epochs (the backend rows) and quick mode's training
+    images (the smoke run's reference) are the notebook's own, read from its cells: here the
+    notebook's settings are stubbed with other values, and the plan follows them."""
+    x, y = np.zeros((100, 28, 28, 1), np.float32), np.zeros((100, 10), np.float32)
+    monkeypatch.setattr(reference, "load_data", lambda: (x, y, x[:10], y[:10]))
+    settings = {
+        False: {"EPOCHS": 7, "TRAIN_SAMPLES": None},
+        True: {"EPOCHS": 2, "TRAIN_SAMPLES": 32},
+    }
+    monkeypatch.setattr(compare, "notebook_settings", lambda quick: settings[quick])
+    full = compare.make_plan(compare.arguments(["--budgets"]))
+    assert (full.full, full.quick_epochs, len(full.data[0])) == (
+        {"QUICK": False, "EPOCHS": 7},
+        2,
+        100,
     )
-    source = Path(compare.__file__).read_text() + Path(runs.__file__).read_text()
-    assert "25" not in source
+    assert [epochs for kind, epochs in full.runs() if kind == "notebook"] == [7, 7, 7]
+    smoke = compare.make_plan(compare.arguments(["--quick"]))
+    assert len(smoke.data[0]) == len(smoke.data[1]) == 32  # the reference: quick mode's images
+    assert len(smoke.data[2]) == 10  # and every test image
 
 
 def test_a_run_with_the_notebooks_defaults_injects_no_parameters(
@@ -196,9 +209,10 @@ def test_a_run_with_the_notebooks_defaults_injects_no_parameters(
     monkeypatch.setattr(
         runs.papermill, "execute_notebook", lambda *a, parameters, **k: injected.append(parameters)
     )
-    progress = Progress([("notebook", 25), ("notebook", 25)])
+    epochs = notebook_settings(quick=False)["EPOCHS"]
+    progress = Progress([("notebook", epochs), ("notebook", epochs)])
     for label, seed in (("defaults", 42), ("seed43", 43)):
-        parameters = {"QUICK": False, "EPOCHS": 25, "SEED": seed}
+        parameters = {"QUICK": False, "EPOCHS": epochs, "SEED": seed}
         assert runs.run_notebook(label, parameters, {}, progress, tmp_path)["test_accuracy"] == 0.99
     assert injected == [None, {"SEED": 43}]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from notebooks.notebook_tools import NOTEBOOK, ROOT
+from notebooks.notebook_tools import NOTEBOOK, ROOT, TEST_SETTINGS
 from tests.conftest import fail_or_skip
 from tests.drawings import stroke_points
 
@@ -87,8 +87,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[str]:
     port, token = free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
-        MNIST_QUICK="1",
-        MNIST_EPOCHS="1",
+        **TEST_SETTINGS,
         MNIST_OUTPUT_ROOT=str(tmp_path / "run"),
         JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),

@@ -5,6 +5,7 @@ stream, and the package sets are what they say."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def test_a_failing_notebook_fails_the_check(
     assert compat.execute(executed) == (1 if found else 0)
     problems = compat.problems(nbformat.read(executed, as_version=4))
     assert [p.strip() for p in problems] == found
+
+
+def test_the_notebook_runs_with_the_tests_settings_in_the_new_environment(tmp_path: Path) -> None:
+    """Quick mode, one epoch on 6,000 images, as in the tests; outputs in the scratch folder; the
+    kernel runs the new environment's Python."""
+    from notebooks.notebook_tools import TEST_SETTINGS
+
+    venv = tmp_path / "venv"
+    env = compat.kernel_environment(tmp_path, venv)
+    assert {key: env[key] for key in TEST_SETTINGS} == TEST_SETTINGS
+    assert env["MNIST_OUTPUT_ROOT"] == str(tmp_path) and env["KERAS_BACKEND"] == "tensorflow"
+    assert env["PATH"].startswith(f"{venv / 'bin'}{os.pathsep}")
 
 
 def test_the_package_sets_are_colabs_and_the_lowest_allowed() -> None:

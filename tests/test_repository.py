@@ -9,7 +9,7 @@ import runpy
 import subprocess
 import sys
 
-from notebooks.notebook_tools import ROOT
+from notebooks.notebook_tools import ROOT, TEST_SETTINGS
 
 TEST_TOOLS = ("pytest", "nbval", "playwright", "jax", "ruff", "uv", "jupytext")
 
@@ -118,8 +118,12 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
         for key in [k for k in os.environ if k.startswith("MNIST_")]:
             del os.environ[key]
         runpy.run_path(str(ROOT / "conftest.py"))
-        assert (os.environ["MNIST_QUICK"], os.environ["MNIST_EPOCHS"]) == ("1", "1")
-        assert os.environ["MNIST_TRAIN_SAMPLES"] == "6000"
+        assert {key: os.environ[key] for key in TEST_SETTINGS} == TEST_SETTINGS
+        assert TEST_SETTINGS == {
+            "MNIST_QUICK": "1",
+            "MNIST_EPOCHS": "1",
+            "MNIST_TRAIN_SAMPLES": "6000",
+        }
         assert not os.environ["MNIST_OUTPUT_ROOT"].startswith(str(ROOT))
     finally:
         os.environ.clear()
