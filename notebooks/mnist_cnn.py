@@ -38,7 +38,7 @@ EPOCHS = None  # passes over the training images; None: 8, or 2 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000
 BATCH_SIZE = 128
 VALIDATION_SPLIT = 0.1  # the share of the training images held out to watch training (section 4)
-LABEL_SMOOTHING = 0.1  # section 8; 0 turns it off
+LABEL_SMOOTHING = 0.1  # section 9; 0 turns it off
 SEED = 42
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["setup", "nbval-ignore-output"]
@@ -216,7 +216,7 @@ plt.show()
 #
 # We also set aside the last 10% of the training images (`VALIDATION_SPLIT`) as a **validation set**. The
 # networks never train on them; we score them on these images to watch training, to compare models, and to
-# study the mistakes. The test set stays untouched until the final measurement in section 10, so that
+# study the mistakes. The test set stays untouched until the final measurement in section 11, so that
 # nothing we decide is tuned to it.
 
 # %% tags=["preprocess", "nbval-ignore-output"]
@@ -242,22 +242,40 @@ print(
 # %% [markdown]
 # ## 5. A first model: a dense network
 #
-# Start with the simplest network that could work, as a **baseline**: a better model has to beat it, and the
-# gap measures what the extra machinery buys. This one flattens each image into 784 numbers; a **dense**
-# layer of 128 units computes 128 weighted sums of all of them, each followed by a **ReLU** (negative values
-# become 0: without such a non-linearity, a stack of layers would be no more than one layer); the output
-# layer turns those 128 numbers into 10 scores, and a **softmax** into 10 probabilities (exponentiate each
-# score, divide by their sum).
+# Start with the simplest network that could work, as a **baseline**: a better model has to beat it.
+# `keras.Sequential` stacks layers in order. This one flattens each image into 784 numbers; then a
+# **dense** layer of 128 units: each unit multiplies each of the 784 numbers by a weight of its own, adds up
+# the products and adds a **bias**, a learned number of its own. Each sum goes through a **ReLU** (negative
+# values become 0: without such a non-linearity, a stack of layers would be no more than one layer). The
+# output layer turns those 128 numbers into 10 scores the same way, and a **softmax** into 10 probabilities
+# (exponentiate each score, divide by their sum). Training will set the weights and biases; for now they
+# are small random numbers.
+
+# %% tags=["baseline"]
+keras.utils.set_random_seed(SEED)
+baseline = keras.Sequential(
+    [
+        keras.Input(shape=(28, 28, 1)),
+        layers.Flatten(),  # (28, 28, 1) → 784 numbers
+        layers.Dense(128, activation="relu"),  # 128 weighted sums, each plus its bias
+        layers.Dense(10, activation="softmax"),  # 10 probabilities, one per digit
+    ],
+    name="dense_baseline",
+)
+
+# %% [markdown]
+# ## 6. Train the first model
 #
-# `compile` sets how it learns:
+# Training needs a measure of how wrong the network is, and a way to make it less wrong. `compile` sets
+# both:
 #
 # - the **loss** measures how wrong the answers are: the **categorical cross-entropy**, for each image −Σ
 #   target × log(probability) over the 10 digits, averaged; for a one-hot target, minus the logarithm of the
 #   probability given to the right digit: near 0 when that probability is near 1, large when the network is
 #   confidently wrong;
-# - the **optimizer** nudges every weight a little in the direction that lowers the loss (the gradient).
-#   **Adam**, the usual choice, adapts each weight's step to the history of its gradients; its **learning
-#   rate**, the overall step size, is 0.001 by default.
+# - the **optimizer** nudges every weight and bias a little in the direction that lowers the loss (the
+#   gradient). Adam, the usual choice, adapts each one's step to the history of its gradients; its
+#   **learning rate**, the overall step size, is 0.001 by default.
 #
 # Then `fit` trains: it shows the network a **batch** of 128 images at a time, takes one step per batch, and
 # goes over the whole training set once per **epoch**, in a new random order each time (5 epochs here).
@@ -265,16 +283,6 @@ print(
 # batches, then on the validation images (`val_`).
 
 # %% tags=["baseline", "nbval-ignore-output"]
-keras.utils.set_random_seed(SEED)
-baseline = keras.Sequential(
-    [
-        keras.Input(shape=(28, 28, 1)),
-        layers.Flatten(),  # (28, 28, 1) → 784 numbers
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax"),  # 10 probabilities, one per digit
-    ],
-    name="dense_baseline",
-)
 baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 baseline.fit(
     x_train, y_train, batch_size=BATCH_SIZE, epochs=5, validation_data=(x_val, y_val), verbose=2
@@ -289,7 +297,7 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # network that looks at images as images.
 
 # %% [markdown]
-# ## 6. Data augmentation
+# ## 7. Data augmentation
 #
 # Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows the
 # network such variations: every time a training image is used, it is shifted (by up to a tenth of the
@@ -324,12 +332,12 @@ plt.show()
 
 
 # %% [markdown]
-# Over three full runs (section 16) it changed the validation accuracy little, 99.63% with it and 99.59%
+# Over three full runs (section 18) it changed the validation accuracy little, 99.63% with it and 99.59%
 # without. Where it pays is on digits placed differently: moved by 3 pixels up, down, left or right
 # (averaged), the validation digits were read at 99.56% with it, 95.80% without.
 
 # %% [markdown]
-# ## 7. A convolutional network
+# ## 8. A convolutional network
 #
 # A **convolutional** network looks at small patches of the image at a time, so it learns local patterns
 # (strokes, corners, loops) wherever they appear, and builds digits out of them layer by layer. Ours, after
@@ -350,9 +358,9 @@ plt.show()
 #   before it have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
 #   `momentum=0.9` makes them follow about the last 10 batches, where Keras's default, 0.99, follows about
 #   the last 100, which lag behind the weights in a short run. In quick mode the same trained weights scored
-#   98.63% on the validation images with 0.99's averages, 98.86% with 0.9's (section 16).
+#   98.63% on the validation images with 0.99's averages, 98.86% with 0.9's (section 18).
 # - **No dropout.** Many MNIST examples put a dropout layer before the output (in training, it zeroes a
-#   random share of the dense layer's outputs); over three full runs, it bought nothing here (section 16).
+#   random share of the dense layer's outputs); over three full runs, it bought nothing here (section 18).
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -398,7 +406,7 @@ print(
 )
 
 # %% [markdown]
-# ## 8. Train the network
+# ## 9. Train the network
 #
 # The CNN trains as the baseline did, with two changes to the training itself, and a check first.
 #
@@ -406,7 +414,7 @@ print(
 # the first epoch (the first quarter of a run shorter than four epochs), so that the freshly initialised
 # network is not thrown off by large steps; then it falls along a half cosine to 0, so that the last epochs
 # fine-tune the weights instead of jumping around. In quick mode it scored 98.86% on the validation images,
-# against 98.69% for Adam's constant default of 0.001 (section 16).
+# against 98.69% for Adam's constant default of 0.001 (section 18).
 
 # %% tags=["schedule"]
 steps_per_epoch = int(np.ceil(len(x_train) / BATCH_SIZE))
@@ -420,7 +428,7 @@ learning_rate = keras.optimizers.schedules.CosineDecay(
 )
 
 # %%
-steps = np.linspace(0, total_steps, 101)  # every quarter of an epoch in the full run
+steps = np.linspace(0, total_steps, 101)  # 101 points from the first step to the last
 fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.plot(
     steps / steps_per_epoch, [float(learning_rate(step)) for step in steps], label="learning rate"
@@ -437,7 +445,7 @@ plt.show()
 # **Label smoothing** (`LABEL_SMOOTHING = 0.1`, in the first cell): the training targets become 0.91 for the
 # right digit and 0.01 for each other one, instead of 1 and 0. Targets of exactly 1 and 0 can only be
 # approached by making the weights ever larger; smoothed ones can be met. As a side effect, the network
-# learns to give the digit it reads about 0.91, not 1 (section 13 comes back to this). Whether it pays here
+# learns to give the digit it reads about 0.91, not 1 (section 14 comes back to this). Whether it pays here
 # is not settled: in quick mode the network scored 98.95% without it, 98.86% with it, within the spread of
 # the seeds (exercise 1).
 #
@@ -509,7 +517,7 @@ print(
 )
 
 # %% [markdown]
-# ## 9. Plot the training history
+# ## 10. Plot the training history
 #
 # The curves show whether training went well, and whether the model overfits. `history.history` holds the
 # loss and accuracy after every epoch: on the training batches, averaged over the epoch while the weights
@@ -573,14 +581,14 @@ plt.show()
 # network and its training buy together.
 
 # %% [markdown]
-# ## 10. Evaluate on the test set
+# ## 11. Evaluate on the test set
 #
 # The 10,000 test images played no part in training or in choosing the recipe, so the score on them is an
 # honest estimate for new digits from the same source. It is still a measurement: if the model reads a share
 # *p* of all such digits correctly, a sample of *n* = 10,000 gives *p* give or take about 1.96·√(*p*(1 −
 # *p*)/*n*) in 95% of cases (the normal approximation of the binomial interval), about ±0.14 points near
 # 99.5%. Another seed trains a slightly different model: three seeds of the full run scored 99.62% to 99.67%
-# on the validation images (section 16).
+# on the validation images (section 18).
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -635,7 +643,7 @@ print("wrote outputs/metrics.json")
 
 
 # %% [markdown]
-# ## 11. Save the model and load it back
+# ## 12. Save the model and load it back
 #
 # A trained model is worth keeping, so that an application can use it without training again. Keras 3 saves
 # a whole model (`model.save`) in two formats:
@@ -686,13 +694,13 @@ for path in (keras_path, h5_path):
     print(f"models/{path.name}: same predictions as the model in memory: {same}")
 
 # %% [markdown]
-# ## 12. Predict on test images, annotated with OpenCV
+# ## 13. Predict on test images, annotated with OpenCV
 #
 # Now use the model as an application would: predict the digit on a few test images and write the answer
 # onto each picture with [OpenCV](https://opencv.org), enlarged five times, in green when it is right and in
 # red, with the true label, when it is wrong. OpenCV orders colours blue-green-red (BGR), so we convert to
 # RGB for Matplotlib. Nine pictures are picked at random; the tenth is the first test image that the model
-# gets wrong (looking at it decides nothing; studying mistakes to improve the model would, so section 13
+# gets wrong (looking at it decides nothing; studying mistakes to improve the model would, so section 14
 # studies validation images).
 
 # %% tags=["annotate"]
@@ -740,7 +748,7 @@ plt.show()
 print(f"wrote outputs/prediction_00.png ... outputs/prediction_{len(picks) - 1:02d}.png")
 
 # %% [markdown]
-# ## 13. Where does the model go wrong?
+# ## 14. Where does the model go wrong?
 #
 # Overall accuracy hides *which* digits get confused. We study the mistakes on the **validation** images:
 # what we learn here would guide the next change to the model, and the test set must stay out of such
@@ -803,7 +811,7 @@ above = np.sum(top_probability > right_median)
 print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
 
 # %% [markdown]
-# ## 14. Look inside the network
+# ## 15. Look inside the network
 #
 # The scores say *how well* the network reads digits, not *how*. A `keras.Model` from the trained model's
 # input to the outputs of some of its layers reuses the trained weights and returns what those layers
@@ -1016,11 +1024,11 @@ plt.show()
 # not why one image was misread.
 
 # %% [markdown]
-# ## 15. Try your own handwritten digit
+# ## 16. Prepare your own picture like MNIST's digits
 #
 # Will the model read *your* handwriting? Not from a plain photo: it is large, has dark ink on light paper,
 # and the digit can be anywhere in it. The model was trained on digits prepared as MNIST's were (plus
-# section 6's small shifts, turns and zooms): the ink as high values on a background of 0, its bounding box
+# section 7's small shifts, turns and zooms): the ink as high values on a background of 0, its bounding box
 # scaled to fit 20×20 pixels, placed in a 28×28 frame by its centre of mass. The data shows both:
 
 # %% tags=["mnist-facts"]
@@ -1253,6 +1261,8 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 
 
 # %% [markdown]
+# ## 17. Read your own handwriting: samples, a photo, a drawing pad
+#
 # `data/samples/` holds 30 pictures of digits typeset in four of OpenCV's Hershey fonts (two plain, two
 # script-like): dark ink on tinted, grainy paper, chalk on a board, ink on a transparent background,
 # off-centre. Opened without its `data/` folder (uploaded on its own to Colab, say), the notebook draws ten
@@ -1382,8 +1392,8 @@ if MY_DIGIT is not None:
 # %% [markdown]
 # **Draw a digit, and look inside.** Draw a digit on the pad below with the mouse, a finger or a pen. Each
 # time you lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
-# (28×28), its 10 probabilities and, with section 14's functions, what happens inside: the 8 most active
-# channels of each convolution block, and where the drawing lands on section 14's map (the black ring). Try
+# (28×28), its 10 probabilities and, with section 15's functions, what happens inside: the 8 most active
+# channels of each convolution block, and where the drawing lands on section 15's map (the black ring). Try
 # closing a 3 into an 8, stroke by stroke, and watch the ring move. Here it is in JupyterLab, with a weaker
 # model:
 #
@@ -1442,7 +1452,7 @@ from collections.abc import Callable
 
 def read_drawing(inside: keras.Model, data_url: str) -> dict[str, np.ndarray]:
     """For a drawing: the 28×28 image the network sees, each block's maps, the 128 features and the
-    10 probabilities, from one pass through section 14's look_inside model."""
+    10 probabilities, from one pass through section 15's look_inside model."""
     seen = prepare_digit(decode_drawing(data_url))
     outputs = next(inside_outputs(inside, seen[np.newaxis]))
     *maps, features, probabilities = [output[0] for output in outputs]  # of the one image
@@ -1478,7 +1488,7 @@ def png_url(image: np.ndarray) -> str:
 
 def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     """Channels of a block's output side by side, 1 pixel apart, each scaled to its own range as
-    section 14's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
+    section 15's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
     height, width = maps.shape[:2]
     picture = np.zeros((height, len(channels) * (width + 1) - 1), np.uint8)
     for k, channel in enumerate(channels):
@@ -1490,13 +1500,13 @@ def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     return picture
 
 
-MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 14's colours
+MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 15's colours
 
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 4/9: section 14's map, as a picture for the browser
+# @title The drawing pad, 4/9: section 15's map, as a picture for the browser
 def map_picture(points: np.ndarray, labels: np.ndarray) -> tuple[str, Callable]:
-    """Section 14's map of the validation images' features, as a PNG data URL, and the function that
+    """Section 15's map of the validation images' features, as a PNG data URL, and the function that
     turns a point of the map into a place on that picture (as fractions of its width and height)."""
     fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=80)
     ax.scatter(*points.T, c=labels, cmap="tab10", s=2, alpha=0.5)
@@ -1649,7 +1659,7 @@ class DrawingPad(anywidget.AnyWidget):
     preview = traitlets.Unicode("").tag(sync=True)  # the 28×28 image it saw, as a PNG
     maps = traitlets.List([]).tag(sync=True)  # per block, its 8 most active channels (PNG)
     colours = traitlets.List(MAGMA.ravel().tolist()).tag(sync=True)  # for the maps: R, G, B, R...
-    map_image = traitlets.Unicode("").tag(sync=True)  # section 14's map, as a PNG
+    map_image = traitlets.Unicode("").tag(sync=True)  # section 15's map, as a PNG
     point = traitlets.List([]).tag(sync=True)  # where the drawing lands on it: [x, y] fractions
     message = traitlets.Unicode("Draw a digit").tag(sync=True)  # or why the drawing cannot be read
 
@@ -1676,9 +1686,9 @@ pad = DrawingPad(model, projections[learned], features, val_labels)
 pad
 
 # %% [markdown]
-# ## 16. What each choice buys, and exercises
+# ## 18. What each choice buys, and exercises
 #
-# Each ingredient of sections 6 to 8 was measured by undoing it alone, over seeds 42, 43 and 44, on the
+# Each ingredient of sections 7 to 9 was measured by undoing it alone, over seeds 42, 43 and 44, on the
 # validation images (the test set played no part): in quick mode for all, in full mode for augmentation and
 # dropout. The table gives the validation accuracy after the last epoch: mean [lowest, highest].
 #
@@ -1714,13 +1724,13 @@ pad
 # The sanity check prints about 2.30 again (2.30 to 2.32, with smoothing or without): for outputs of 1/10
 # the loss is ln 10 whatever the targets. After training, the last epoch's training loss is 0.071 to 0.075
 # without smoothing, 0.592 to 0.594 with it: each less than 0.1 above its floor (0, or 0.50 with smoothing:
-# section 9), for the two losses compare the outputs with different targets. The validation accuracy is
+# section 10), for the two losses compare the outputs with different targets. The validation accuracy is
 # 98.82% to 99.10%, against 98.75% to 98.98%: the loss depends on the targets, the accuracy only on which
 # digit is read.
 # </details>
 
 # %% [markdown]
-# **Exercise 2: smaller first filters.** In `build_model` (section 7), change
+# **Exercise 2: smaller first filters.** In `build_model` (section 8), change
 # `layers.Conv2D(32, kernel_size=5, use_bias=False)` to `layers.Conv2D(32, kernel_size=3, use_bias=False)`.
 # Before running `summary()`, write down the output size of every convolution and pooling layer, and how
 # many parameters the network loses.
@@ -1737,7 +1747,7 @@ pad
 # **Exercise 3: no augmentation.** In `build_model`, delete the line `*augmentation_layers(),`. Compare the
 # training and the validation accuracy of the last epoch with the recipe's. Then add a cell with
 # `model.evaluate(np.roll(x_val, 3, axis=2), y_val, verbose=0)`: the validation digits moved 3 pixels to the
-# right, just beyond section 6's shifts. Predict its accuracy with and without augmentation.
+# right, just beyond section 7's shifts. Predict its accuracy with and without augmentation.
 #
 # <details><summary>Answer</summary>
 #
@@ -1762,9 +1772,9 @@ pad
 # </details>
 
 # %% [markdown]
-# **Exercise 5: dark ink on light paper.** After the training cell of section 8, add a cell with
+# **Exercise 5: dark ink on light paper.** After the training cell of section 9, add a cell with
 # `model.evaluate(1 - x_val, y_val, verbose=0)`: the validation images with black and white swapped, as a
-# photo of ink on paper looks before step 3 of section 15. Predict the accuracy (the second number).
+# photo of ink on paper looks before step 3 of section 16. Predict the accuracy (the second number).
 #
 # <details><summary>Answer</summary>
 #

@@ -1,4 +1,4 @@
-"""Section 16's exercises and benchmarks/ablation.py, which measures what they and the recipe's
+"""Section 18's exercises and benchmarks/ablation.py, which measures what they and the recipe's
 other choices give: every change is in the notebook as the exercises quote it, and, applied to the
 notebook's own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
 
@@ -18,9 +18,9 @@ from tests.conftest import RECIPE_PARAMS
 
 
 def exercise_cells() -> list[str]:
-    """The markdown of section 16, one cell per exercise."""
+    """The markdown of section 18, one cell per exercise."""
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 16. "))
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 18. "))
     end = next(i for i, c in enumerate(cells) if i > start and c.source.startswith("## "))
     return [c.source for c in cells[start:end] if c.source.startswith("**Exercise ")]
 
