@@ -58,7 +58,7 @@ TAGS = {
     "save-models": "saves the model as .keras and .h5 and loads both back",
     "annotate": "annotate_prediction(): OpenCV's picture of a prediction",
     "mistakes": "the validation mistakes with the highest scores",
-    "look-inside": "section 14's functions: filters, feature maps, strongest responses, the map",
+    "look-inside": "section 15's functions: filters, feature maps, strongest responses, the map",
     "mnist-facts": "MNIST_CENTRE and MNIST_STROKE, measured on the training images",
     "prepare-digit": "prepare_digit() and its steps, and predict_digit()",
     "samples": "draw_samples(), show_steps(), show_prediction()",

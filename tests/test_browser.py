@@ -139,7 +139,7 @@ RECORD_TIMES = """() => {
     if (this.canvas.classList.contains("maps")) window.mapPaints.push(performance.now());
   };
 }"""
-# Code run in the notebook's kernel: section 14's projection of what the pad's drawing becomes, as a
+# Code run in the notebook's kernel: section 15's projection of what the pad's drawing becomes, as a
 # place on the pad's map picture (fractions of its width and height).
 KERNEL_POINT = """
 _seen = prepare_digit(decode_drawing(pad.drawing))
@@ -197,7 +197,7 @@ def draw_stroke(page, canvas, points) -> None:
 def test_drawing_pad_reads_digits_and_shows_the_inside(jupyterlab: str) -> None:
     """A learner's session: Run All, draw a 7 with the mouse, then a 3. The pad reads each digit,
     and its look-inside view shows three rows of feature maps and a ring on the map, which both
-    change from one digit to the other; the ring sits where section 14's functions, run in the same
+    change from one digit to the other; the ring sits where section 15's functions, run in the same
     kernel, project the same 28×28 image. Then 24 more strokes (each digit twice), timing each from
     the pointer-up to the last map painted: the median is printed (a measurement, not a pass mark;
     docs/benchmark.md)."""
@@ -221,7 +221,7 @@ def test_drawing_pad_reads_digits_and_shows_the_inside(jupyterlab: str) -> None:
         pad = page.locator(".mnist-pad")
         canvas, digit, bars = pad.locator("canvas.pad"), pad.locator(".digit"), pad.locator(".bar")
         expect(canvas).to_be_visible(timeout=300_000)  # Run All reaches the pad after training
-        expect(pad.locator(".background")).to_be_visible()  # section 14's map, before any drawing
+        expect(pad.locator(".background")).to_be_visible()  # section 15's map, before any drawing
         canvas.scroll_into_view_if_needed()
         expect(digit).to_have_text("?")
         expect(pad.locator(".ring")).to_be_hidden()
