@@ -1145,10 +1145,12 @@ def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
 # %% tags=["prepare-digit"]
 def find_ink(ink: np.ndarray) -> np.ndarray:
     """A mask of the ink: 255 where there is ink, 0 elsewhere."""
-    smooth = cv2.GaussianBlur(ink, (5, 5), 0)
+    smooth = cv2.GaussianBlur(ink, (5, 5), 0)  # a light blur smooths out paper grain
     if int(smooth.max()) - int(np.median(smooth)) < 40:
         raise ValueError("no ink found: the image looks blank (too little contrast)")
+    # Otsu's method picks the gray level that best separates ink from paper:
     _, mask = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # The connected pieces of ink; those smaller than a tenth of the largest are dropped:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count < 2:
         raise ValueError("no ink found: the image looks blank")
@@ -1198,7 +1200,7 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
     scale = 20.0 / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     ink = mask[y : y + h, x : x + w].astype(np.float32) / 255.0
-    return cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(ink, size, interpolation=cv2.INTER_AREA)  # averages: soft edges, as MNIST's
 
 
 # %% [markdown]
