@@ -15,11 +15,12 @@
 # where the model fails and what it computes inside, and reads your own handwriting. Exercises with answers
 # close it.
 #
-# Run the cells from top to bottom (Shift-Enter runs a cell and moves on) and read the text between them;
-# any cell can be run again. **Training takes time:** the full run trains for 7 to 9 minutes on a recent
-# 2-core processor like the one that made the run stored here, longer on older ones, and the training cell
-# prints an estimate of the time left. For a first pass, set `QUICK = True` in the first cell: a
-# twenty-fifth of the training (3 epochs on a third of the images), with a somewhat less accurate model.
+# Run the cells from top to bottom (Shift-Enter runs a cell and moves on) and read the text between
+# them; any cell can be run again. **Training takes time:** the full run trains for {{FULL_TIME}} on
+# a recent 2-core processor like the one that made the run stored here, longer on older ones; the
+# training cell says at once what it will train, and after the first epoch it estimates the time
+# left. For a first pass, set `QUICK = True` in the first cell: 2 epochs, about {{QUICK_TIME}}, for
+# a less accurate model (section 18 shows how the accuracy grows with the epochs).
 
 # %% [markdown]
 # ## 1. Setup
@@ -299,12 +300,15 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # %% [markdown]
 # ## 7. Data augmentation
 #
-# Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows the
-# network such variations: every time a training image is used, it is shifted (by up to a tenth of the
-# frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, with black filling in at the
-# edges. The network then cannot simply memorise its training images, and learns what stays the same when a
-# digit moves. Keras's random image layers do it, at the start of the model: they change the images only
-# while the model trains, so validation, test and your own digits are never altered.
+# Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows
+# the network such variations: every time a training image is used, it is shifted (by up to a tenth
+# of the frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, with black
+# filling in at the edges. The network then cannot simply memorise its training images, and learns
+# what stays the same when a digit moves. Keras's random image layers do it, at the start of the
+# model: they change the images only while the model trains, so validation, test and your own digits
+# are never altered. Each of the three layers resamples the image, making each new pixel a weighted
+# average of neighbouring old ones, which softens the edges: the network trains on images blurrier
+# than those it is scored on. Section 18 gives what augmentation was measured to buy.
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -332,11 +336,6 @@ plt.show()
 
 
 # %% [markdown]
-# Over three full runs (section 18) it changed the validation accuracy little, 99.63% with it and 99.59%
-# without. Where it pays is on digits placed differently: moved by 3 pixels up, down, left or right
-# (averaged), the validation digits were read at 99.56% with it, 95.80% without.
-
-# %% [markdown]
 # ## 8. A convolutional network
 #
 # A **convolutional** network looks at small patches of the image at a time, so it learns local patterns
@@ -352,15 +351,11 @@ plt.show()
 # - **Max pooling** keeps the largest value of each 2×2 block, halving the resolution after the first and
 #   the third convolution: 28 → 24 → 12 → 10 → 8 → 4. A dense layer of 128 units then combines the 4×4×64 =
 #   1,024 numbers left, and the output layer gives the 10 probabilities, as in the baseline.
-# - **Batch normalisation**, after each convolution and after the dense layer, rescales each channel to mean
-#   0 and variance 1 over the batch, then applies a learned scale and shift. It keeps the numbers in a
-#   steady range, so that training can take larger steps; its shift does what a bias would, so the layers
-#   before it have none (`use_bias=False`). To predict, it uses running averages of the batches' statistics:
-#   `momentum=0.9` makes them follow about the last 10 batches, where Keras's default, 0.99, follows about
-#   the last 100, which lag behind the weights in a short run. In quick mode the same trained weights scored
-#   98.63% on the validation images with 0.99's averages, 98.86% with 0.9's (section 18).
-# - **No dropout.** Many MNIST examples put a dropout layer before the output (in training, it zeroes a
-#   random share of the dense layer's outputs); over three full runs, it bought nothing here (section 18).
+# - **Batch normalisation**, after each convolution and after the dense layer, rescales each channel
+#   to mean 0 and variance 1 over the batch, then applies a learned scale and shift. It keeps the
+#   numbers in a steady range, so that training can take larger steps; its shift does what a bias
+#   would, so the layers before it have none (`use_bias=False`). Section 18 comes back to its
+#   `momentum=0.9`.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -391,9 +386,10 @@ def build_model() -> keras.Model:
 
 
 # %% [markdown]
-# Here is the network, untrained: `summary()` lists the layers with the shape of their output and their
-# number of parameters (the weights, and batch normalisation's running averages, counted but not trained).
-# The table's layout depends on the Keras version; the line after it does not.
+# Here is the network, untrained: `summary()` lists the layers with the shape of their output and
+# their number of parameters (the weights, and the averages that batch normalisation keeps for
+# predicting, counted but not trained). The table's layout depends on the Keras version; the line
+# after it does not.
 
 # %% tags=["nbval-ignore-output"]
 keras.backend.clear_session()  # start the layer names afresh when this cell runs again
@@ -413,8 +409,7 @@ print(
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002 during
 # the first epoch (the first quarter of a run shorter than four epochs), so that the freshly initialised
 # network is not thrown off by large steps; then it falls along a half cosine to 0, so that the last epochs
-# fine-tune the weights instead of jumping around. In quick mode it scored 98.86% on the validation images,
-# against 98.69% for Adam's constant default of 0.001 (section 18).
+# fine-tune the weights instead of jumping around. Section 18 says what it was measured to buy.
 
 # %% tags=["schedule"]
 steps_per_epoch = int(np.ceil(len(x_train) / BATCH_SIZE))
@@ -442,12 +437,11 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# **Label smoothing** (`LABEL_SMOOTHING = 0.1`, in the first cell): the training targets become 0.91 for the
-# right digit and 0.01 for each other one, instead of 1 and 0. Targets of exactly 1 and 0 can only be
-# approached by making the weights ever larger; smoothed ones can be met. As a side effect, the network
-# learns to give the digit it reads about 0.91, not 1 (section 14 comes back to this). Whether it pays here
-# is not settled: in quick mode the network scored 98.95% without it, 98.86% with it, within the spread of
-# the seeds (exercise 1).
+# **Label smoothing** (`LABEL_SMOOTHING = 0.1`, in the first cell): the training targets become 0.91
+# for the right digit and 0.01 for each other one, instead of 1 and 0. Targets of exactly 1 and 0
+# can only be approached by making the weights ever larger; smoothed ones can be met. As a side
+# effect, the network learns to give the digit it reads about 0.91, not 1 (section 14 comes back to
+# this). {{LS_RESULT}}
 #
 # **A sanity check before training**, in a second. Keras starts the weights at small random values, so the
 # untrained network's outputs should all be near 1/10, and its loss near −log(1/10) = ln 10 ≈ 2.30, whatever
@@ -467,8 +461,10 @@ print(f"its loss on {BATCH_SIZE} images: {float(loss(y_train[:BATCH_SIZE], proba
 print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10):.2f})")
 
 # %% [markdown]
-# Now train, with `fit` on the arrays as for the baseline. A small callback times each epoch and, after the
-# first, prints an estimate of the time left. Run again, the cell trains a fresh model from scratch.
+# Now train, with `fit` on the arrays as for the baseline. The cell prints at once how many epochs
+# of how many batches it will train, then Keras prints a line at the end of each epoch; a small
+# callback times the epochs and, after the first, estimates the time left. Run again, the cell
+# trains a fresh model from scratch.
 
 # %% tags=["train"]
 import time
