@@ -29,8 +29,6 @@ import numpy as np
 
 from benchmarks.runs import cached, refuse_overrides
 from notebooks.notebook_tools import (
-    DATA_TAGS,
-    SETUP_TAGS,
     TRAINING_TAGS,
     Edit,
     notebook_settings,
@@ -39,14 +37,15 @@ from notebooks.notebook_tools import (
 )
 
 CONV1 = "layers.Conv2D(32, kernel_size=5, use_bias=False)"
-BATCH_NORM = "            layers.BatchNormalization(momentum=0.9),\n"
-OUTPUT = '            layers.Dense(10, activation="softmax"),\n'
+# Whole lines (their newline included): found whatever their indentation (notebook_tools.Edit).
+BATCH_NORM = "layers.BatchNormalization(momentum=0.9),\n"
+OUTPUT = 'layers.Dense(10, activation="softmax"),\n'
 # The changes that the exercises ask for: (tag of the notebook's cell, text in it, what replaces
 # it).
 EXERCISES: dict[str, list[Edit]] = {
     "no label smoothing": [("parameters", "LABEL_SMOOTHING = 0.1", "LABEL_SMOOTHING = 0")],
     "first filters 3×3": [("model", CONV1, CONV1.replace("kernel_size=5", "kernel_size=3"))],
-    "no augmentation": [("model", "            *augmentation_layers(),\n", "")],
+    "no augmentation": [("model", "*augmentation_layers(),\n", "")],
     "no batch normalisation": [
         ("model", BATCH_NORM, ""),
         ("model", "use_bias=False", "use_bias=True"),
@@ -56,9 +55,7 @@ EXERCISES: dict[str, list[Edit]] = {
 INGREDIENTS: dict[str, list[Edit]] = {
     "biases in every layer": [("model", "use_bias=False", "use_bias=True")],
     "batch-norm momentum 0.99 (Keras's default)": [("model", "momentum=0.9)", "momentum=0.99)")],
-    "dropout 0.4 before the output layer": [
-        ("model", OUTPUT, "            layers.Dropout(0.4),\n" + OUTPUT)
-    ],
+    "dropout 0.4 before the output layer": [("model", OUTPUT, "layers.Dropout(0.4),\n" + OUTPUT)],
     "constant learning rate 0.001 (Adam's default)": [
         ("train", "keras.optimizers.Adam(learning_rate)", "keras.optimizers.Adam(1e-3)")
     ],
@@ -77,7 +74,7 @@ def setup(epochs: int, train_samples: int | None) -> dict:
     """The notebook's setup and data cells, once, with the settings as papermill would set them."""
     namespace = run_tagged_cells("parameters")
     namespace.update(QUICK=train_samples is not None, EPOCHS=epochs, TRAIN_SAMPLES=train_samples)
-    return run_tagged_cells(*SETUP_TAGS[1:], *DATA_TAGS, namespace=namespace)
+    return run_tagged_cells("preprocess", namespace=namespace)  # and the cells it needs
 
 
 def run(base: dict, variant: str, seed: int) -> dict:

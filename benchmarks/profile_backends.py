@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 
-from notebooks.notebook_tools import DATA_TAGS, ROOT, SETUP_TAGS, output_root, run_tagged_cells
+from notebooks.notebook_tools import ROOT, output_root, run_tagged_cells
 
 SETUPS = ("in the model", "in tf.data", "none")
 
@@ -63,7 +63,7 @@ def profile(steps: int, passes: int) -> dict:
     """Runs in a child process whose KERAS_BACKEND is set."""
     import tensorflow as tf
 
-    cells = run_tagged_cells(*SETUP_TAGS, *DATA_TAGS, "augmentation", "model")
+    cells = run_tagged_cells("preprocess", "model")  # and the cells they need
     keras, batch = cells["keras"], cells["BATCH_SIZE"]
     x, y = cells["x_train"][: batch * steps], cells["y_train"][: batch * steps]
 

@@ -69,26 +69,35 @@ class Progress:
 
 
 class EpochLines:
-    """A file-like sink for the notebook's output (papermill's stdout_file) that reports each epoch.
+    """A file-like sink for the notebook's output (papermill's stdout_file) that reports each epoch
+    of the CNN's training, from what Keras prints with verbose=2.
 
-    Keras's verbose=2 prints one line per epoch: "422/422 - 13s - 30ms/step - accuracy: ...".
+    Keras prints "Epoch 3/8" as an epoch starts (only when there are several) and, as it ends, one
+    line of steps and seconds: "422/422 - 13s - 30ms/step - accuracy: ...". The dense baseline
+    trains first, for its own number of epochs: only a training of the run's planned epochs is
+    counted as the CNN's. (Were the two the same, the baseline's epochs would show first, and the
+    count would start again at the CNN's first epoch.)
     """
 
     def __init__(self, progress: Progress) -> None:
         self.progress, self.epoch, self.buffer = progress, 0, ""
-        self.training = (
-            False  # the dense baseline trains first: count the CNN's epochs, after its score
-        )
+        self.started: tuple[int, int] | None = None  # the epoch that Keras said was starting, of N
 
     def write(self, text: str) -> None:
         self.buffer += text
         *lines, self.buffer = self.buffer.split("\n")
         for line in lines:
-            self.training = self.training or "the dense network reads" in line
+            starting = re.fullmatch(r"Epoch (\d+)/(\d+)", line.strip())
+            if starting:
+                self.started = (int(starting.group(1)), int(starting.group(2)))
+                continue
             seconds = re.match(r"\d+/\d+ - (\d+)s - .*step", line.strip())
-            if seconds and self.training:
-                self.epoch += 1
-                self.progress.epoch_done(self.epoch, float(seconds.group(1)))
+            if seconds:
+                epoch, epochs = self.started or (1, 1)  # a single epoch is not numbered
+                self.started = None
+                if epochs == self.progress.plan[self.progress.run][1]:
+                    self.epoch = epoch
+                    self.progress.epoch_done(epoch, float(seconds.group(1)))
 
     def flush(self) -> None:
         pass

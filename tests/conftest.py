@@ -17,13 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from notebooks.notebook_tools import (
-    NOTEBOOK,
-    SETUP_TAGS,
-    TRAINING_TAGS,
-    cells_tagged,
-    run_tagged_cells,
-)
+from notebooks.notebook_tools import NOTEBOOK, TRAINING_TAGS, cells_tagged, run_tagged_cells
 
 RECIPE_PARAMS = (
     189_610  # the CNN's parameters: weights, biases, batch normalisation's four per channel
@@ -66,21 +60,10 @@ def centre_of_mass(images: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def notebook_functions() -> dict:
-    """The notebook's functions and the data facts they rely on (MNIST_CENTRE is measured on the
-    data)."""
+    """The notebook's functions, with the cells they need (TAGS in notebook_tools): the settings,
+    the data and the facts measured on it (MNIST_CENTRE, say)."""
     return run_tagged_cells(
-        *SETUP_TAGS,
-        "load-data",
-        "load-call",
-        "mnist-facts",
-        "augmentation",
-        "model",
-        "model-files",
-        "annotate",
-        "look-inside",
-        "prepare-digit",
-        "samples",
-        "drawing-pad",
+        "model", "model-files", "annotate", "look-inside", "samples", "drawing-pad"
     )
 
 
@@ -91,7 +74,7 @@ def trained_notebook(notebook_functions: dict) -> dict:
     one to read digits or to look inside. (One epoch reads too few of the thickest drawings to tell
     a broken preparation from a weak model.)"""
     namespace = dict(notebook_functions, EPOCHS=2)
-    return run_tagged_cells("preprocess", *TRAINING_TAGS, namespace=namespace)
+    return run_tagged_cells(*TRAINING_TAGS, namespace=namespace)  # after preprocess, which it needs
 
 
 @pytest.fixture

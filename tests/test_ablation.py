@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks import ablation, runs
-from notebooks.notebook_tools import NOTEBOOK, cells_tagged
+from notebooks.notebook_tools import NOTEBOOK, apply_edits, cells_tagged, edited
 from tests.conftest import RECIPE_PARAMS
 
 
@@ -32,13 +33,42 @@ def test_every_change_is_in_the_notebook_as_the_exercises_quote_it() -> None:
     for name, edits in ablation.VARIANTS.items():
         for tag, old, new in edits:
             tagged = [notebook.cells[i].source for i in cells_tagged(notebook, tag)]
-            assert any(old in source for source in tagged), (name, old)
+            assert any(edited(source, old, new) for source in tagged), (name, old)
             if name in ablation.EXERCISES:  # the learner is told exactly what to change
                 quoted = [f"`{old.strip()}`"] + ([f"`{new.strip()}`"] if new.strip() else [])
                 assert any(all(q in text for q in quoted) for text in texts), (name, quoted)
     assert any(f"`{ablation.INVERTED}`" in text for text in texts)
     assert any(f"`{ablation.MOVED}`" in text for text in texts)
     assert set(ablation.FULL_MODE) <= set(ablation.VARIANTS)
+
+
+def test_the_changes_do_not_depend_on_the_cells_indentation() -> None:
+    """The model's cell indented otherwise (half as deep): each variant's changes are all made, and
+    give the same code as on the cell as it is, indented the same way; lines that a change adds take
+    the indentation of the line they replace."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    (index,) = cells_tagged(notebook, "model")
+    source = notebook.cells[index].source
+
+    def shallower(code: str) -> str:
+        return re.sub(r"(?m)^( +)", lambda spaces: " " * (len(spaces.group(1)) // 2), code)
+
+    for name, edits in ablation.VARIANTS.items():
+        edits = [edit for edit in edits if edit[0] == "model"]
+        made, made_shallower = set(), set()
+        edited = apply_edits(source, ["model"], edits, made)
+        assert shallower(edited) == apply_edits(shallower(source), ["model"], edits, made_shallower)
+        assert made == made_shallower == set(edits), name
+        compile(edited, name, "exec")
+    dropout = apply_edits(
+        source, ["model"], ablation.VARIANTS["dropout 0.4 before the output layer"], set()
+    )
+    indents = {
+        line[: len(line) - len(line.lstrip())]
+        for line in dropout.splitlines()
+        if "Dropout" in line or "Dense(10" in line
+    }
+    assert len(indents) == 1
 
 
 def test_the_smoke_run_makes_every_exercises_change_and_writes_its_figures() -> None:

@@ -97,14 +97,15 @@ def test_every_code_cell_can_run_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert text_of(notebook.cells[evaluation].outputs) == first_evaluation
     assert "test accuracy" in first_evaluation[0]
     if not os.path.exists("/proc/driver/nvidia") and not shutil.which("nvidia-smi"):
-        report = "".join(text_of(notebook.cells[device_cell(notebook)].outputs))
+        report = "".join(setup_report(notebook))
         assert "device: no GPU found, training on the CPU" in report and "CUDA" not in report
 
 
-def device_cell(notebook: nbformat.NotebookNode) -> int:
-    return next(
-        i for i, c in enumerate(notebook.cells) if "print the versions and the device" in c.source
-    )
+def setup_report(notebook: nbformat.NotebookNode) -> list[str]:
+    """What the setup cells printed: the versions and the device."""
+    return [
+        text for i in cells_tagged(notebook, "setup") for text in text_of(notebook.cells[i].outputs)
+    ]
 
 
 def test_notebook_runs_alone_in_an_empty_folder(
