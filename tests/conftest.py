@@ -1,6 +1,8 @@
-"""What the tests share: the notebook's own functions (run by tag), a model trained by its own
-cells, a stand-in model, and small helpers. The environment (quick mode, a scratch output folder) is
-set by the conftest.py at the repository root, before anything is collected.
+"""pytest's fixtures and hooks for the tests: the notebook's own functions (run by tag), a model
+trained by its own cells, and a stand-in model. The environment (the tests' settings, a scratch
+output folder) is set by the conftest.py at the repository root, before anything is collected.
+Helpers and constants that test modules import are in tests/helpers.py: pytest loads this file
+itself, and a module that imported it would run it a second time.
 
 Markers (pyproject.toml): ``kernel`` for the tests that start a Jupyter kernel (whole-notebook runs,
 nbval's run of the notebook), ``browser`` for the test that drives JupyterLab in Chromium. The fast
@@ -9,20 +11,11 @@ inner loop leaves both out: ``pytest -m "not kernel and not browser"``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import ClassVar
 
-import nbformat
-import numpy as np
 import pytest
 
-from notebooks.notebook_tools import NOTEBOOK, TRAINING_TAGS, cells_tagged, run_tagged_cells
-
-RECIPE_PARAMS = (
-    189_610  # the CNN's parameters: weights, biases, batch normalisation's four per channel
-)
-SAMPLES = Path(NOTEBOOK).parent.parent / "data" / "samples"
+from notebooks.notebook_tools import TRAINING_TAGS, run_tagged_cells
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,31 +24,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.kernel)
-
-
-def fail_or_skip(message: str) -> None:
-    """Skip a test that lacks a tool, except under CI (CI=true), where a missing tool is a
-    failure."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message}; CI=true, so this is a failure, not a skip")
-    pytest.skip(message)
-
-
-def cell_source(tag: str) -> str:
-    """The source of the notebook's one code cell with ``tag``."""
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    (index,) = [i for i in cells_tagged(notebook, tag) if notebook.cells[i].cell_type == "code"]
-    return notebook.cells[index].source
-
-
-def centre_of_mass(images: np.ndarray) -> np.ndarray:
-    """(row, column) of the centre of mass of one image (H, W), or of each of a stack (..., H,
-    W)."""
-    rows, cols = np.indices(images.shape[-2:])
-    mass = images.sum(axis=(-2, -1))
-    return np.stack(
-        [(images * rows).sum(axis=(-2, -1)) / mass, (images * cols).sum(axis=(-2, -1)) / mass], -1
-    )
 
 
 @pytest.fixture(scope="session")

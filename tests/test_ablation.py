@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks import ablation, runs
 from notebooks.notebook_tools import NOTEBOOK, apply_edits, cells_tagged, edited
-from tests.conftest import RECIPE_PARAMS
+from tests.helpers import RECIPE_PARAMS
 
 
 def exercise_cells() -> list[str]:

@@ -16,7 +16,7 @@ from benchmarks import compare, reference, runs
 from benchmarks.progress import EpochLines, Progress
 from benchmarks.timing import time_to_accuracy
 from notebooks.notebook_tools import notebook_settings
-from tests.conftest import RECIPE_PARAMS
+from tests.helpers import RECIPE_PARAMS
 
 
 def test_reference_model_is_the_published_one() -> None:

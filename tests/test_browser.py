@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 from notebooks.notebook_tools import NOTEBOOK, ROOT, TEST_SETTINGS
-from tests.conftest import fail_or_skip
 from tests.drawings import stroke_points
+from tests.helpers import fail_or_skip
 
 pytestmark = pytest.mark.browser
 

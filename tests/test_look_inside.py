@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from notebooks.notebook_tools import TRAINING_TAGS, run_tagged_cells
-from tests.conftest import RECIPE_PARAMS, centre_of_mass
+from tests.helpers import RECIPE_PARAMS, centre_of_mass
 
 
 def quietly(*tags: str, namespace: dict, edits=()) -> str:

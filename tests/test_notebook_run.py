@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from notebooks.notebook_tools import NOTEBOOK, ROOT, cells_tagged, execute, read_notebook, tags_of
-from tests.conftest import fail_or_skip
+from tests.helpers import fail_or_skip
 
 pytestmark = pytest.mark.kernel
 IGNORE = "nbval-ignore-output"

@@ -22,7 +22,7 @@ from notebooks.notebook_tools import (
     run_tagged_cells,
     tags_of,
 )
-from tests.conftest import RECIPE_PARAMS
+from tests.helpers import RECIPE_PARAMS
 
 
 def test_outputs_go_to_mnist_output_root_or_else_the_repository(

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from notebooks.notebook_tools import ROOT, run_tagged_cells
-from tests.conftest import SAMPLES, cell_source, centre_of_mass
+from tests.helpers import SAMPLES, cell_source, centre_of_mass
 
 
 def draw(

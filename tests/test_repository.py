@@ -130,6 +130,18 @@ def test_any_pytest_run_uses_quick_mode_and_a_scratch_folder() -> None:
         os.environ.update(saved)
 
 
+def test_no_test_module_imports_a_conftest() -> None:
+    """pytest imports each conftest.py itself; a test module that imports one too (``from
+    tests.conftest import ...``) runs it a second time, as another module, with a second copy of
+    its fixtures. The helpers the tests share are in tests/helpers.py."""
+    importing = [
+        path.name
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        if re.search(r"^\s*(from|import)\s+(tests\.)?conftest\b", path.read_text(), re.M)
+    ]
+    assert not importing, importing
+
+
 def test_readme_is_a_front_page_whose_links_resolve() -> None:
     """At most 150 lines; every picture and file that the README and docs/ link to is in the
     repository."""
