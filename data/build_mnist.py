@@ -136,12 +136,12 @@ def build(source: Path, out: Path, expected: dict[str, str] = IDX_SHA256) -> str
     return sha256_of(out)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=here.parent.parent / "shared" / "mnist")
     parser.add_argument("--out", type=Path, default=here / "mnist.npz")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     digest = build(args.source, args.out)
     print(f"wrote {args.out.name}  sha256 {digest}")
 

@@ -13,8 +13,6 @@ import pytest
 from data import build_mnist
 from notebooks.notebook_tools import ROOT
 
-SHARED = ROOT.parent / "shared" / "mnist"
-
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -151,15 +149,51 @@ def test_read_idx_rejects_a_bad_header(
         build_mnist.read_idx(path, 3)
 
 
-@pytest.mark.skipif(
-    not SHARED.is_dir(), reason="the original MNIST files are not beside this checkout"
-)
-def test_committed_npz_is_what_the_original_files_give(tmp_path: Path) -> None:
-    """Where the original .gz files are at hand (../shared), the build from them gives the committed
-    file. The test above proves the same content on every clone; this one also checks the zip
-    packaging."""
-    digest = build_mnist.build(SHARED, tmp_path / "mnist.npz")
-    assert digest == build_mnist.sha256_of(ROOT / "data" / "mnist.npz")
+def test_the_build_command_writes_the_file_and_prints_its_checksum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``python data/build_mnist.py --source DIR --out FILE`` end to end, on a miniature MNIST that
+    the test writes (four IDX files and their SHA256SUMS). The pinned hashes of the original files
+    are, for this test only, the miniature's: with the real ones it is refused (a test above)."""
+    source = tmp_path / "source"
+    source.mkdir()
+    arrays = make_source(source, np.random.default_rng(6))
+    for key, digest in idx_hashes(arrays).items():
+        monkeypatch.setitem(build_mnist.IDX_SHA256, key, digest)
+    out = tmp_path / "data" / "mnist.npz"
+    build_mnist.main(["--source", str(source), "--out", str(out)])
+    assert capsys.readouterr().out == f"wrote mnist.npz  sha256 {build_mnist.sha256_of(out)}\n"
+    with np.load(out, allow_pickle=False) as data:
+        for key, expected in arrays.items():
+            np.testing.assert_array_equal(data[key], expected)
+
+
+def test_committed_npz_is_packed_as_the_build_packs_it(tmp_path: Path) -> None:
+    """The test above proves the arrays on every clone; this one the file around them: its members
+    are named, stamped, permitted and compressed as write_npz makes them, and the labels, small
+    enough to pack again here, give the very same members (checksums, sizes, compressed sizes)."""
+    committed = ROOT / "data" / "mnist.npz"
+    with np.load(committed, allow_pickle=False) as data:
+        labels = {key: data[key] for key in ("y_train", "y_test")}
+    build_mnist.write_npz(labels, tmp_path / "labels.npz")
+
+    def members(path: Path) -> dict[str, tuple]:
+        """Each member's time stamp, mode and compression, then checksum and sizes."""
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+        packing = {m.filename: (m.date_time, m.external_attr >> 16, m.compress_type) for m in infos}
+        return {
+            m.filename: (*packing[m.filename], m.CRC, m.file_size, m.compress_size) for m in infos
+        }
+
+    found = members(committed)
+    assert list(found) == ["x_test.npy", "x_train.npy", "y_test.npy", "y_train.npy"]
+    assert {info[:3] for info in found.values()} == {
+        ((1980, 1, 1, 0, 0, 0), 0o644, zipfile.ZIP_DEFLATED)
+    }
+    assert {name: info for name, info in found.items() if name.startswith("y_")} == members(
+        tmp_path / "labels.npz"
+    )
 
 
 def test_data_readme_states_the_checksum_of_the_committed_file() -> None:

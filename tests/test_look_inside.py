@@ -163,8 +163,8 @@ def test_the_model_augments_in_training_only(notebook_functions: dict) -> None:
 def test_the_cnn_trains_on_the_arrays(
     notebook_functions: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The training cell calls fit on the NumPy arrays, in batches of BATCH_SIZE, validating on
-    x_val."""
+    """The training cell calls fit on NumPy arrays: the first TRAIN_SAMPLES training images, in
+    batches of BATCH_SIZE, validating on the images held out at the end of the training set."""
     keras, seen = notebook_functions["keras"], {}
     fit = keras.Model.fit
 
@@ -175,10 +175,16 @@ def test_the_cnn_trains_on_the_arrays(
     monkeypatch.setattr(keras.Model, "fit", spy)
     namespace = dict(notebook_functions, EPOCHS=1, TRAIN_SAMPLES=256)
     quietly("preprocess", *TRAINING_TAGS, namespace=namespace)
-    x, y = seen["args"]
-    assert isinstance(x, np.ndarray) and x is namespace["x_train"] and y is namespace["y_train"]
+    (x, y), (x_val, y_val) = seen["args"], seen["validation_data"]
+    images, labels = namespace["train_images"], namespace["train_labels"]
+    held_out = round(len(images) * namespace["VALIDATION_SPLIT"])
+    assert isinstance(x, np.ndarray) and isinstance(x_val, np.ndarray)
+    assert (x.shape, x_val.shape) == ((256, 28, 28, 1), (held_out, 28, 28, 1))
+    # The first TRAIN_SAMPLES training images train; the last held_out, never trained on, validate.
+    np.testing.assert_array_equal(np.rint(x[..., 0] * 255), images[:256])
+    np.testing.assert_array_equal(np.rint(x_val[..., 0] * 255), images[-held_out:])
+    assert (y.argmax(1) == labels[:256]).all() and (y_val.argmax(1) == labels[-held_out:]).all()
     assert seen["batch_size"] == namespace["BATCH_SIZE"] and seen["epochs"] == 1
-    assert seen["validation_data"][0] is namespace["x_val"]
 
 
 @pytest.mark.parametrize("smoothing", [0.1, 0.0, 0.2])
