@@ -14,8 +14,8 @@ The run is the learner's: a fresh kernel, the notebook's defaults, nothing injec
 variables of this shell are ignored). The notebook is then written back with clean metadata and the
 drawing pad's widget view reduced to its text (``notebook_tools.clean_copy``). ``--picture`` first
 puts a PNG, the screenshot that ``tests/test_browser.py`` takes of the pad, into the notebook (the
-attachment of section 17's picture) and into ``docs/drawing_pad.png``, so that the notebook and the
-README show the same picture.
+picture attached to the markdown cell that introduces the pad) and into ``docs/drawing_pad.png``, so
+that the notebook and the README show the same picture.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def chromium_or_skip() -> str:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        missing.append("Playwright (pip install -r requirements.txt)")
+        missing.append("Playwright (pip install -r requirements-dev.txt)")
     if missing:
         fail_or_skip("the browser test needs " + " and ".join(missing))
     return chromium
