@@ -20,7 +20,15 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from notebooks.notebook_tools import NOTEBOOK, ROOT, cells_tagged, execute, read_notebook, tags_of
+from notebooks.notebook_tools import (
+    NOTEBOOK,
+    ROOT,
+    cells_tagged,
+    execute,
+    output_root,
+    read_notebook,
+    tags_of,
+)
 from tests.helpers import fail_or_skip
 
 pytestmark = pytest.mark.kernel
@@ -194,9 +202,7 @@ def test_notebook_runs_on_jax_without_tensorflow(
     assert (
         "blocked: No module named 'tensorflow'" in printed and "tensorflow loaded: False" in printed
     )
-    metrics = json.loads(
-        (Path(os.environ["MNIST_OUTPUT_ROOT"]) / "outputs" / "metrics.json").read_text()
-    )
+    metrics = json.loads((output_root() / "outputs" / "metrics.json").read_text())
     assert metrics["versions"]["backend"] == "jax" and "tensorflow" not in metrics["versions"]
     assert metrics["test_accuracy"] > 0.9
 
