@@ -25,11 +25,11 @@
 #
 # The settings of the run come first. Two collapsed cells then apply them (quick mode changes the
 # defaults), start Keras and print the library versions and the device. Keras trains on a GPU when
-# its backend sees one (TensorFlow, unless `KERAS_BACKEND` names JAX or
-# PyTorch), on the CPU otherwise, with no change to the code. The second also seeds the random
-# numbers (`keras.utils.set_random_seed`), so that a rerun on the same machine and software gives
-# the same results. Other processors round differently, so the last digits of your results will
-# differ a little from those stored here.
+# its backend sees one (TensorFlow, unless `KERAS_BACKEND` names JAX or PyTorch), on the CPU
+# otherwise, with no change to the code. The second also seeds the random numbers
+# (`keras.utils.set_random_seed`), so that a rerun on the same machine and software gives the same
+# results. Other processors round differently, so the last digits of your results will differ a
+# little from those stored here.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run of 2 epochs; None: MNIST_QUICK, or False
@@ -1716,7 +1716,8 @@ pad
 # batch normalisation predicts with follow about the last 10 batches, 0.99 the last 100.) The 5×5
 # filters, the missing biases and dropout (which zeroes a random share of the dense layer's outputs
 # in training) make no difference beyond the spread; nor does augmentation on MNIST as it comes:
-# +0.04 points in the earlier full run, about 2 of the 6,000 images.
+# +0.04 points in the earlier full run, about 2 of the 6,000 images, and a little less than without
+# it in the exercises' setting.
 #
 # **Label smoothing.** {{LS_RESULT}}
 #
@@ -1729,16 +1730,17 @@ pad
 
 # %% [markdown]
 # **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to
-# `LABEL_SMOOTHING = 0`. Predict what the sanity check will print as the untrained network's loss, then
-# compare the last epoch's training loss and the validation accuracy with the recipe's.
+# `LABEL_SMOOTHING = 0`. Predict what the sanity check will print as the untrained network's loss,
+# then compare the last epoch's training loss and the validation accuracy with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# The sanity check prints about 2.30 again (2.30 to 2.32): for outputs of 1/10 the loss is ln 10 whatever the targets. After training, the last epoch's training loss is 0.071 to 0.075
-# without smoothing, 0.592 to 0.594 with it: each less than 0.1 above its floor (0, or 0.50 with smoothing:
-# section 10), for the two losses compare the outputs with different targets. The validation accuracy is
-# 98.82% to 99.10%, against 98.75% to 98.98%: the loss depends on the targets, the accuracy only on which
-# digit is read.
+# The sanity check prints about 2.30 again (2.30 to 2.32): for outputs of 1/10 the loss is ln 10
+# whatever the targets. After training, the last epoch's training loss is 0.071 to 0.075 without
+# smoothing, 0.592 to 0.594 with it: each less than 0.1 above its floor (0, or 0.50 with smoothing:
+# section 10), for the two losses compare the outputs with different targets. The validation
+# accuracy is 98.82% to 99.10%, against 98.75% to 98.98%: the loss depends on the targets, the
+# accuracy only on which digit is read.
 # </details>
 
 # %% [markdown]
@@ -1774,16 +1776,16 @@ pad
 
 # %% [markdown]
 # **Exercise 4: no batch normalisation.** In `build_model`, delete the four lines
-# `layers.BatchNormalization(momentum=0.9),` and change every `use_bias=False` to `use_bias=True`. Predict
-# the new number of parameters, then compare the training loss and the validation accuracy with the
-# recipe's.
+# `layers.BatchNormalization(momentum=0.9),` and change every `use_bias=False` to `use_bias=True`.
+# Predict the new number of parameters, then compare the training loss and the validation accuracy
+# with the recipe's.
 #
 # <details><summary>Answer</summary>
 #
-# Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over 32 + 64
-# + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746 parameters. The last
-# epoch's training loss is 0.634 to 0.639 (0.592 to 0.594 with batch normalisation), and the validation
-# accuracy 98.55% to 98.63% (98.75% to 98.98%).
+# Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over
+# 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746
+# parameters. The last epoch's training loss is 0.634 to 0.639 (0.592 to 0.594 with batch
+# normalisation), and the validation accuracy 98.55% to 98.63% (98.75% to 98.98%).
 # </details>
 
 # %% [markdown]
