@@ -299,12 +299,12 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows
 # the network such variations: every time a training image is used, it is shifted (by up to a tenth
 # of the frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, with black
-# filling in at the edges. The network then learns what stays the same when a digit moves, instead
-# of memorising its images. Keras's random image layers do it, at the start of the model: they
-# change the images only while the model trains, so validation, test and your own digits are never
-# altered. Each of the three layers resamples the image, making each new pixel a weighted average of
-# neighbouring old ones, which softens the edges: the network trains on images blurrier than those
-# it is scored on.
+# filling in at the edges. The aim is that the network learns what stays the same when a digit
+# moves, rather than memorising its images. Keras's random image layers do it, at the start of the
+# model: they change the images only while the model trains, so validation, test and your own digits
+# are never altered. Each of the three layers resamples the image, making each new pixel a weighted
+# average of neighbouring old ones, which softens the edges: the network trains on images blurrier
+# than those it is scored on.
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -1055,8 +1055,8 @@ print(
 # (14, 14), give or take 0.29 pixels, the spread of a rounding error (1/√12): MNIST moved each digit by
 # whole pixels to bring its centre of mass nearest to (14, 14), and so will we.
 #
-# Stroke width matters too, for digits drawn with a mouse or a marker. A stroke of width *w* and length *L*
-# covers about *w*·*L* pixels within an outline about 2·*L* long, so *w* ≈ 2 × area / outline:
+# Stroke width matters too, for digits drawn with a mouse or a marker. The cell estimates it from
+# the ink's area and the length of its outlines (the docstring says how):
 
 # %% tags=["mnist-facts"]
 def stroke_width(mask: np.ndarray) -> float:
