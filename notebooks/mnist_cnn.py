@@ -213,10 +213,10 @@ plt.show()
 # - **one-hot labels**: the label 3 becomes the vector `[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]`, one entry per
 #   digit, to compare with the 10 probabilities that a network outputs.
 #
-# We also set aside the last 10% of the training images (`VALIDATION_SPLIT`) as a **validation set**. The
-# networks never train on them; we score the networks on them to watch training, compare models and
-# study the mistakes. The test set stays untouched until the final measurement in section 11, so that
-# nothing we decide is tuned to it.
+# We also set aside the last 10% of the training images (`VALIDATION_SPLIT`) as a **validation
+# set**. The networks never train on them; we score the networks on them to watch training, compare
+# models and study the mistakes. The test set stays untouched until the final measurement in
+# section 11, so that nothing we decide is tuned to it.
 
 # %% tags=["preprocess", "nbval-ignore-output"]
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -1696,7 +1696,7 @@ pad
 # and dropout also in the earlier full run (25 epochs on all 54,000). The table gives the last
 # epoch's validation accuracy: mean [lowest, highest].
 #
-# | ingredient | undone as | exercises' setting: 3 epochs, 18,000 images | earlier full run: 25 epochs |
+# | ingredient | undone as | exercises' setting, 3 epochs on 18,000 | earlier full run, 25 epochs |
 # |---|---|---|---|
 # | none: the recipe | | 98.86% [98.75, 98.98] | 99.63% [99.62, 99.67] |
 # | augmentation | removed (exercise 3) | 99.03% [98.98, 99.10] | 99.59% [99.55, 99.65] |
