@@ -25,6 +25,14 @@ def exercise_cells() -> list[str]:
     return [c.source for c in cells[start:end] if c.source.startswith("**Exercise ")]
 
 
+def exercise_introduction() -> list[str]:
+    """The markdown cells of section 18 before its first exercise."""
+    cells = nbformat.read(NOTEBOOK, as_version=4).cells
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 18. "))
+    end = next(i for i, c in enumerate(cells) if i > start and "**Exercise 1" in c.source)
+    return [c.source for c in cells[start:end] if c.cell_type == "markdown"]
+
+
 def test_every_change_is_in_the_notebook_as_the_exercises_quote_it() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     texts = exercise_cells()
@@ -37,7 +45,10 @@ def test_every_change_is_in_the_notebook_as_the_exercises_quote_it() -> None:
                 quoted = [f"`{old.strip()}`"] + ([f"`{new.strip()}`"] if new.strip() else [])
                 assert any(all(q in text for q in quoted) for text in texts), (name, quoted)
     assert any(f"`{ablation.INVERTED}`" in text for text in texts)
-    assert any(f"`{ablation.MOVED}`" in text for text in texts)
+    assert any(all(f"`{line}`" in text for line in ablation.MOVED) for text in texts)
+    setting = [f"`{name} = {value:_}`" for name, value in ablation.EXERCISE_SETTINGS.items()]
+    introduction = "\n".join(exercise_introduction())
+    assert all(quoted in introduction for quoted in setting), setting
     assert set(ablation.FULL_MODE) <= set(ablation.VARIANTS)
 
 
@@ -148,7 +159,7 @@ def test_full_mode_refuses_the_variables_that_change_the_notebooks_settings(
 ) -> None:
     """Full mode measures the notebook's own settings: MNIST_QUICK, MNIST_EPOCHS or
     MNIST_TRAIN_SAMPLES in the environment stops it before anything runs, naming the variable;
-    quick mode goes on."""
+    the exercises' setting goes on."""
     measured = []
     monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})
     for name in runs.OVERRIDES:
@@ -158,28 +169,29 @@ def test_full_mode_refuses_the_variables_that_change_the_notebooks_settings(
         ablation.main(["--full"])
     assert not measured
     ablation.main([])
-    assert [args[0] for args in measured] == ["quick"]
+    assert [args[0] for args in measured] == ["exercises"]
 
 
-def test_quick_and_full_mode_take_their_settings_from_the_notebook(
+def test_the_modes_take_their_settings_from_where_they_are_stated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Quick mode's epochs and images and full mode's epochs are the notebook's own, read from its
-    cells: here they are stubbed with other values, and the measurements follow them."""
+    """Full mode's epochs are the notebook's own, read from its cells (stubbed here with another
+    value); the exercises' setting is EXERCISE_SETTINGS (which section 18 quotes); --epochs measures
+    other budgets of full mode, each under its own name; the measurements follow them."""
     measured = []
     monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})
-    settings = {
-        False: {"EPOCHS": 7, "TRAIN_SAMPLES": None},
-        True: {"EPOCHS": 2, "TRAIN_SAMPLES": 32},
-    }
-    monkeypatch.setattr(ablation, "notebook_settings", lambda quick: settings[quick])
+    monkeypatch.setattr(ablation, "notebook_settings", lambda quick: {"EPOCHS": 7 - 5 * quick})
+    monkeypatch.setattr(ablation, "EXERCISE_SETTINGS", {"EPOCHS": 2, "TRAIN_SAMPLES": 32})
     for name in runs.OVERRIDES:
         monkeypatch.delenv(name, raising=False)
     ablation.main(["--seeds", "42"])
     ablation.main(["--full", "--seeds", "42"])
+    ablation.main(["--full", "--seeds", "42", "--epochs", "4", "7", "--variants", "the recipe"])
     assert measured == [
-        ("quick", [42], 2, 32, list(ablation.VARIANTS)),
+        ("exercises", [42], 2, 32, list(ablation.VARIANTS)),
         ("full", [42], 7, None, list(ablation.FULL_MODE)),
+        ("full-4epochs", [42], 4, None, ["the recipe"]),
+        ("full", [42], 7, None, ["the recipe"]),
     ]
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 
 import pytest
 
 from notebooks.notebook_tools import run_tagged_cells
+from tests.helpers import cell_source
 
 
 def setup(**injected) -> dict:
@@ -33,24 +35,35 @@ def test_train_samples_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MNIST_TRAIN_SAMPLES", "1234")
     assert setup()["TRAIN_SAMPLES"] == 1234
     monkeypatch.delenv("MNIST_TRAIN_SAMPLES")
-    assert setup()["TRAIN_SAMPLES"] == 18_000  # quick mode
-    monkeypatch.setenv("MNIST_QUICK", "0")
-    assert setup()["TRAIN_SAMPLES"] is None  # full: every image
+    for quick in ("1", "0"):  # quick mode trains on fewer epochs, not on fewer images
+        monkeypatch.setenv("MNIST_QUICK", quick)
+        assert setup()["TRAIN_SAMPLES"] is None  # every image
+
+
+def documented_epochs() -> tuple[int, int]:
+    """The full and quick defaults of EPOCHS, as the parameters cell's comment states them."""
+    (line,) = [line for line in cell_source("parameters").splitlines() if line.startswith("EPOCHS")]
+    full, quick = re.search(r"None: (\d+), or (\d+) in quick mode", line).groups()
+    return int(full), int(quick)
 
 
 @pytest.mark.parametrize(
-    ("quick", "expected"),
-    [("1", (True, 3)), ("true", (True, 3)), ("Yes", (True, 3)), ("0", (False, 25))],
+    ("quick", "is_quick"), [("1", True), ("true", True), ("Yes", True), ("0", False)]
 )
 def test_the_defaults_nobody_runs(
-    monkeypatch: pytest.MonkeyPatch, quick: str, expected: tuple
+    monkeypatch: pytest.MonkeyPatch, quick: str, is_quick: bool
 ) -> None:
-    """MNIST_QUICK spelled 1, true or yes; 3 epochs in quick mode and 25 in full when nothing sets
-    them."""
+    """MNIST_QUICK spelled 1, true or yes; the epochs of quick and full mode, when nothing sets
+    them, are those that the parameters cell's comment gives."""
     monkeypatch.setenv("MNIST_QUICK", quick)
     monkeypatch.delenv("MNIST_EPOCHS")
     namespace = setup()
-    assert (namespace["QUICK"], namespace["EPOCHS"]) == expected
+    full, quick_epochs = documented_epochs()
+    assert (namespace["QUICK"], namespace["EPOCHS"]) == (
+        is_quick,
+        quick_epochs if is_quick else full,
+    )
+    assert quick_epochs < full
     assert setup(EPOCHS=7)["EPOCHS"] == 7  # papermill's value wins over the default
 
 
