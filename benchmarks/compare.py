@@ -10,13 +10,14 @@ machine.
 In one invocation it runs four phases, each a function below:
 
 1. ``seeds``: the keras.io reference, trained exactly as published
-   (https://keras.io/examples/vision/mnist_convnet/), and the notebook in full mode (papermill, a
-   fresh kernel), seed after seed, alternating the two so that a busy spell of the machine hits
-   both; after each of the reference's epochs a callback records its test accuracy (it only records;
-   nothing is chosen by it);
-2. ``budgets``: the notebook's recipe at shorter budgets (1, 2, 4 and 8 epochs, one seed), which
+   (https://keras.io/examples/vision/mnist_convnet/), the notebook in full mode and the notebook in
+   quick mode (papermill, a fresh kernel each), seed after seed, taking turns so that a busy spell
+   of the machine hits all three; after each of the reference's epochs a callback records its test
+   accuracy (it only records; nothing is chosen by it);
+2. ``budgets``: the notebook's recipe at other budgets (1, 2, 4 and 8 epochs, seed 42), which
    gives its accuracy against training time; from that curve, the training time it needs to reach
-   the reference's final mean accuracy;
+   the reference's final mean accuracy. A budget that full or quick mode already ran (the same
+   epochs on all the images) is read from that run, not trained again;
 3. ``inference``: both seed-42 models timed, alternating, several times: throughput on the 10,000
    test images and the median latency of single-image predictions;
 4. ``backends``: the notebook in quick mode on each Keras backend asked for: seconds per step.
@@ -56,11 +57,18 @@ BUDGETS = (1, 2, 4, 8)  # epochs of the shorter runs
 
 
 def seeds(
-    seeds: list[int], full: dict, reference_epochs: int, data: tuple, env: dict, progress
+    seeds: list[int],
+    modes: dict[str, dict],
+    reference_epochs: int,
+    data: tuple,
+    env: dict,
+    progress,
 ) -> dict:
-    """Phase 1: the reference and the notebook, seed after seed, alternating."""
+    """Phase 1: the reference and the notebook in each mode (``modes``: label → parameters), seed
+    after seed, taking turns."""
     runs = output_root() / "outputs" / "benchmark"
-    reference_rows, notebook_rows, models = [], [], {}
+    reference_rows, models, metrics = [], {}, {}
+    rows: dict[str, list[dict]] = {mode: [] for mode in modes}
     for seed in seeds:
         label = f"reference_seed{seed}"
         model_path = runs / f"{label}.keras"
@@ -76,26 +84,26 @@ def seeds(
 
         reference_rows.append(cached(runs / f"{label}.json", train))
         models[seed] = keras.models.load_model(model_path, compile=False)
-        metrics = run_notebook(
-            f"notebook_seed{seed}", dict(full, SEED=seed), env, progress, output_root()
-        )
-        keys = ("test_accuracy", "train_seconds", "val_accuracy", "baseline_val_accuracy")
-        notebook_rows.append({"seed": seed} | {key: metrics[key] for key in keys})
-    return {
-        "reference": reference_rows,
-        "notebook": notebook_rows,
-        "models": models,
-        "metrics": metrics,
-    }
+        for mode, parameters in modes.items():
+            found = run_notebook(
+                f"{mode}_seed{seed}", dict(parameters, SEED=seed), env, progress, output_root()
+            )
+            keys = ("test_accuracy", "train_seconds", "val_accuracy", "baseline_val_accuracy")
+            rows[mode].append({"seed": seed} | {key: found[key] for key in keys})
+            if mode == "notebook":  # full mode's metrics describe the run
+                metrics = found
+    return {"reference": reference_rows, "models": models, "metrics": metrics} | rows
 
 
-def budgets(epochs: list[int], env: dict, progress) -> list[dict]:
-    """Phase 2: the notebook's recipe at shorter budgets, seed 42: points of accuracy against
-    time."""
+def budgets(epochs: list[int], done: dict[int, dict], env: dict, progress) -> list[dict]:
+    """Phase 2: the notebook's recipe at other budgets, seed 42: points of accuracy against time.
+    ``done`` holds seed 42's results of the budgets that full or quick mode already ran."""
     points = []
     for budget in epochs:
         parameters = {"QUICK": False, "EPOCHS": budget, "SEED": 42}
-        metrics = run_notebook(f"notebook_{budget}epochs", parameters, env, progress, output_root())
+        metrics = done.get(budget) or run_notebook(
+            f"notebook_{budget}epochs", parameters, env, progress, output_root()
+        )
         point = {"seed": 42, "epochs": budget, "kind": "budget"}
         points.append(point | {key: metrics[key] for key in ("test_accuracy", "train_seconds")})
     return points
@@ -103,12 +111,13 @@ def budgets(epochs: list[int], env: dict, progress) -> list[dict]:
 
 def backends(names: list[str], epochs: int, env: dict, progress) -> dict:
     """Phase 4: the notebook in quick mode on each backend: seconds per training step and
-    accuracy."""
+    accuracy. TensorFlow's is phase 1's quick run of seed 42 (the same run: read back)."""
     rows = {}
     for backend in names:
         parameters = {"QUICK": True, "EPOCHS": epochs, "SEED": 42}
         backend_env = dict(env, KERAS_BACKEND=backend)
-        metrics = run_notebook(f"quick_{backend}", parameters, backend_env, progress, output_root())
+        label = "quick_seed42" if backend == env["KERAS_BACKEND"] else f"quick_{backend}"
+        metrics = run_notebook(label, parameters, backend_env, progress, output_root())
         rows[backend] = {
             "seconds_per_step": seconds_per_step(metrics),
             "first_epoch_seconds": metrics["history"][0]["seconds"],
@@ -175,14 +184,33 @@ class Plan:
     env: dict
     data: tuple
 
+    def modes(self) -> dict[str, dict]:
+        """The notebook's runs for each seed of phase 1: full mode, and quick mode besides (a smoke
+        run's full mode is already a quick one)."""
+        quick = {"QUICK": True, "EPOCHS": self.quick_epochs}
+        return {"notebook": self.full} | ({} if self.quick else {"quick": quick})
+
+    def done_budgets(self) -> dict[int, str]:
+        """Budgets (epochs on all the images) that phase 1's seed-42 runs already train: the
+        label of the run that gives each."""
+        all_images = notebook_settings(True)["TRAIN_SAMPLES"] is None
+        done = {self.full["EPOCHS"]: "notebook"}
+        return done | ({self.quick_epochs: "quick"} if all_images and not self.quick else {})
+
     def runs(self) -> list[tuple[str, int]]:
         """Every run in order, for the progress lines: (kind, epochs)."""
-        kind = "quick" if self.quick else "notebook"
-        pair = [("reference", self.reference_epochs), (kind, self.full["EPOCHS"])]
+        kinds = {"notebook": "quick" if self.quick else "notebook", "quick": "quick"}
+        each_seed = [("reference", self.reference_epochs)] + [
+            (kinds[mode], parameters["EPOCHS"]) for mode, parameters in self.modes().items()
+        ]
         return (
-            pair * len(self.seeds)
-            + [("notebook", b) for b in self.budgets]
-            + [("quick", self.quick_epochs) for _ in self.backends]
+            each_seed * len(self.seeds)
+            + [("notebook", b) for b in self.budgets if b not in self.done_budgets()]
+            + [
+                ("quick", self.quick_epochs)
+                for backend in self.backends
+                if self.quick or backend != self.env["KERAS_BACKEND"]  # else phase 1's run
+            ]
         )
 
 
@@ -238,12 +266,18 @@ def main(argv: list[str] | None = None) -> dict:
         f"about {progress.left()} at first guess",
         flush=True,
     )
-    found = seeds(plan.seeds, plan.full, plan.reference_epochs, plan.data, plan.env, progress)
+    found = seeds(plan.seeds, plan.modes(), plan.reference_epochs, plan.data, plan.env, progress)
     curve = {
         "reference": [point for row in found["reference"] for point in row.pop("curve")],
         "notebook": [dict(s, epochs=plan.full["EPOCHS"], kind="full") for s in found["notebook"]],
+        "quick": [dict(s, epochs=plan.quick_epochs, kind="quick") for s in found.get("quick", [])],
     }
-    curve["notebook"] += budgets(plan.budgets, plan.env, progress)
+    done = {
+        epochs: next(s for s in found[mode] if s["seed"] == 42)
+        for epochs, mode in plan.done_budgets().items()
+        if 42 in plan.seeds and mode in found
+    }
+    curve["notebook"] += budgets(plan.budgets, done, plan.env, progress)
     first = found["models"][plan.seeds[0]]
     reference = recipe_row(
         "keras.io reference", first.count_params(), plan.reference_epochs, found["reference"]
@@ -258,6 +292,11 @@ def main(argv: list[str] | None = None) -> dict:
     timing = inference(first, plan.seeds[0], plan.data[2], repeats)
     reference |= timing["reference"]
     notebook |= timing["notebook"]
+    quick = (
+        recipe_row("quick mode", notebook["params"], plan.quick_epochs, found["quick"])
+        if "quick" in found
+        else None
+    )
     reached, how = time_to_accuracy(curve["notebook"], reference["test_accuracy"])
     result = {
         "quick": plan.quick,
@@ -268,6 +307,10 @@ def main(argv: list[str] | None = None) -> dict:
         "notebook": notebook,
         "train_time_ratio": notebook["train_seconds_median"] / reference["train_seconds_median"],
         "accuracy_difference": notebook["test_accuracy"] - reference["test_accuracy"],
+        "quick_mode": quick,
+        "quick_train_time_ratio": None
+        if quick is None
+        else quick["train_seconds_median"] / reference["train_seconds_median"],
         "curve": curve,
         "time_to_reference_seconds": reached,
         "time_to_reference": how,

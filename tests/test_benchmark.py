@@ -208,6 +208,72 @@ def test_the_plan_takes_its_epochs_and_images_from_the_notebook(
     assert len(smoke.data[2]) == 10  # and every test image
 
 
+def test_quick_mode_runs_beside_full_mode_and_no_budget_is_trained_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A measurement (not a smoke run): each seed trains the reference, full mode and quick mode,
+    and the report gives quick mode's seeds beside full mode's; a budget that full or quick mode
+    trains on all the images is read from that run; TensorFlow's backend row is quick mode's seed
+    42. The training is stubbed."""
+    monkeypatch.setenv("MNIST_OUTPUT_ROOT", str(tmp_path))
+    for name in runs.OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+    x, y = np.zeros((64, 28, 28, 1), np.float32), np.eye(10)[np.arange(64) % 10]
+    monkeypatch.setattr(reference, "load_data", lambda: (x, y, x, y))
+    settings = {
+        False: {"EPOCHS": 7, "TRAIN_SAMPLES": None},
+        True: {"EPOCHS": 2, "TRAIN_SAMPLES": None},
+    }
+    monkeypatch.setattr(compare, "notebook_settings", lambda quick: settings[quick])
+
+    class Model:
+        def count_params(self) -> int:
+            return 34_826
+
+        def save(self, path: Path) -> None:
+            Path(path).write_text("a model")
+
+    def train_reference(seed, epochs, data, progress):
+        curve = [{"epoch": 1, "train_seconds": 100.0, "test_accuracy": 0.99, "seed": seed}]
+        return Model(), {"seed": seed, "test_accuracy": 0.99, "train_seconds": 100.0} | {
+            "curve": curve
+        }
+
+    trained = []
+
+    def run_notebook(label, parameters, env, progress, output_root):
+        trained.append((label, parameters["EPOCHS"], env["KERAS_BACKEND"]))
+        epochs = parameters["EPOCHS"]
+        scores = {"test_accuracy": 0.99 + epochs / 1000, "val_accuracy": 0.99}
+        run = {"train_seconds": 10.0 * epochs, "params": RECIPE_PARAMS, "device": "CPU"}
+        run |= {"versions": {"keras": "3"}, "baseline_val_accuracy": 0.97}
+        run |= {"history": [{"epoch": 1, "seconds": 10.0}], "steps_per_epoch": 422}
+        return scores | run | {"parameters": {"epochs": epochs, "train_samples": 54_000}}
+
+    timing = {"images_per_second": 1e4, "images_per_second_range": [9e3, 1.1e4], "latency_ms": 0.5}
+    monkeypatch.setattr(reference, "train_reference", train_reference)
+    monkeypatch.setattr(compare, "run_notebook", run_notebook)
+    monkeypatch.setattr(compare.keras.models, "load_model", lambda path, compile: Model())
+    monkeypatch.setattr(
+        compare, "time_inference", lambda models, x, repeats: dict.fromkeys(models, timing)
+    )
+    result = compare.main(["--seeds", "2", "--budgets", "1", "2", "7", "--backend", "tensorflow"])
+    assert trained == [
+        ("notebook_seed42", 7, "tensorflow"),
+        ("quick_seed42", 2, "tensorflow"),
+        ("notebook_seed43", 7, "tensorflow"),
+        ("quick_seed43", 2, "tensorflow"),
+        ("notebook_1epochs", 1, "tensorflow"),
+        ("quick_seed42", 2, "tensorflow"),  # the backend row: the same run, read back
+    ]
+    quick = result["quick_mode"]
+    assert [s["seed"] for s in quick["seeds"]] == [42, 43] and quick["epochs"] == 2
+    assert quick["test_accuracy"] == pytest.approx(0.992)
+    assert result["quick_train_time_ratio"] == pytest.approx(20 / 100)
+    budgets = {p["epochs"]: p["test_accuracy"] for p in result["curve"]["notebook"]}
+    assert budgets == pytest.approx({1: 0.991, 2: 0.992, 7: 0.997})
+
+
 def test_a_run_with_the_notebooks_defaults_injects_no_parameters(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
