@@ -1,14 +1,14 @@
 """Refresh the committed notebook: run it in full mode and write it back with the outputs of that
 run.
 
-    python -m benchmarks.refresh_notebook                         # about 5-25 minutes on 2 cores
+    python -m benchmarks.refresh_notebook                         # the full run, on 2 cores
     python -m benchmarks.refresh_notebook --picture PNG --no-run  # only replace the pad's picture
     python -m benchmarks.refresh_notebook --executed RUN.ipynb    # commit a run made elsewhere
 
 ``--executed`` takes a notebook that a benchmark ran with the defaults (``benchmarks.compare``
 keeps ``outputs/benchmark/notebook_seed42.ipynb``; it injects no parameters then): the same code
 cells as the committed notebook, run in a fresh kernel top to bottom. Its outputs go into the
-committed notebook, whose text cells stay as they are. It saves running the 25 epochs again.
+committed notebook, whose text cells stay as they are. It saves running the full run again.
 
 The run is the learner's: a fresh kernel, the notebook's defaults, nothing injected (the MNIST_*
 variables of this shell are ignored). The notebook is then written back with clean metadata and the
@@ -83,10 +83,9 @@ def main() -> None:
         attach_picture(args.picture)
     if args.no_run or args.executed:
         return
+    # The kernel inherits the environment: run with the notebook's own defaults.
     for key in [key for key in os.environ if key.startswith("MNIST_")]:
-        del os.environ[
-            key
-        ]  # the kernel inherits the environment: run with the notebook's own defaults
+        del os.environ[key]
     with tempfile.TemporaryDirectory() as scratch:
         executed = Path(scratch) / NOTEBOOK.name
         papermill.execute_notebook(NOTEBOOK, executed, cwd=NOTEBOOK.parent, log_output=True)
