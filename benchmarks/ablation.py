@@ -62,9 +62,8 @@ INGREDIENTS: dict[str, list[Edit]] = {
 }
 VARIANTS = {"the recipe": [], **EXERCISES, **INGREDIENTS}
 FULL_MODE = ("the recipe", "no augmentation", "dropout 0.4 before the output layer")
-INVERTED = (
-    "model.evaluate(1 - x_val, y_val, verbose=0)"  # the last exercise: dark ink on light paper
-)
+# The last exercise: the validation digits as dark ink on light paper.
+INVERTED = "model.evaluate(1 - x_val, y_val, verbose=0)"
 # Exercise 3's measure, as the exercise quotes it: the validation digits moved 3 pixels to the
 # right, black coming in at the left.
 MOVED = (
@@ -119,9 +118,7 @@ def run(base: dict, variant: str, seed: int) -> dict:
         "shifted_val_accuracy": shifted_accuracy(model, namespace["x_val"], namespace["y_val"]),
         "moved_val_accuracy": moved_accuracy(namespace),
     }
-    if (
-        variant == "the recipe"
-    ):  # the inverted-digits exercise: dark ink on light, fed to this model
+    if variant == "the recipe":  # the inverted-digits exercise: dark ink on light paper
         row["inverted_val_accuracy"] = float(eval(INVERTED, namespace)[1])
     keras.backend.clear_session()
     return row
