@@ -37,7 +37,7 @@ EPOCHS = None  # passes over the training images; None: 8, or 2 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000
 BATCH_SIZE = 128
 VALIDATION_SPLIT = 0.1  # the share of the training images held out to watch training (section 4)
-LABEL_SMOOTHING = 0.1  # section 9; 0 turns it off
+LABEL_SMOOTHING = 0.1  # section 11; 0 turns it off
 SEED = 42
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["setup", "nbval-ignore-output"]
@@ -279,8 +279,15 @@ baseline = keras.Sequential(
 # epochs here). Keras prints a line per epoch: the loss and **accuracy** (the share of right
 # answers) on the training batches, then on the validation images (`val_`).
 
-# %% tags=["baseline", "nbval-ignore-output"]
+# %% tags=["baseline"]
 baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+
+# %% [markdown]
+# ## 7. Train the first model: batches and epochs
+#
+# PLACEHOLDER-7
+
+# %% tags=["baseline", "nbval-ignore-output"]
 baseline.fit(
     x_train, y_train, batch_size=BATCH_SIZE, epochs=5, validation_data=(x_val, y_val), verbose=2
 )
@@ -462,7 +469,8 @@ print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10
 # callback times the epochs and, after the first, estimates the time left. Run again, the cell
 # trains a fresh model from scratch.
 
-# %% tags=["train"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["train"]
+# @title EpochTimer: times each epoch and, after the first, estimates the time left
 import time
 
 
@@ -703,7 +711,8 @@ for path in (keras_path, h5_path):
 # for Matplotlib. Nine pictures are picked at random; the tenth is the first test image that the
 # model gets wrong.
 
-# %% tags=["annotate"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["annotate"]
+# @title annotate_prediction(): the digit enlarged, the answer written below it, a coloured frame
 import cv2
 
 
@@ -1080,7 +1089,8 @@ print(
 # `ValueError` that says what is wrong. **Step 1: read the image**, from a file or an array (8-bit or 16-bit
 # integers, or floats in [0, 1]).
 
-# %% tags=["prepare-digit"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
+# @title Step 1, read_image(): a file or an array as 8-bit pixels, with a clear error if impossible
 def read_image(image: str | Path | np.ndarray) -> np.ndarray:
     """``image`` as a uint8 array (H, W), (H, W, 3) or (H, W, 4), read from its file if a path."""
     if isinstance(image, (str, Path)):
@@ -1455,7 +1465,7 @@ from collections.abc import Callable
 
 def read_drawing(inside: keras.Model, data_url: str) -> dict[str, np.ndarray]:
     """For a drawing: the 28×28 image the network sees, each block's maps, the 128 features and the
-    10 probabilities, from one pass through section 15's look_inside model."""
+    10 probabilities, from one pass through section 18's look_inside model."""
     seen = prepare_digit(decode_drawing(data_url))
     outputs = next(inside_outputs(inside, seen[np.newaxis]))
     *maps, features, probabilities = [output[0] for output in outputs]  # of the one image
@@ -1491,7 +1501,7 @@ def png_url(image: np.ndarray) -> str:
 
 def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     """Channels of a block's output side by side, 1 pixel apart, each scaled to its own range as
-    section 15's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
+    section 19's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
     height, width = maps.shape[:2]
     picture = np.zeros((height, len(channels) * (width + 1) - 1), np.uint8)
     for k, channel in enumerate(channels):
@@ -1503,13 +1513,13 @@ def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     return picture
 
 
-MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 15's colours
+MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 19's colours
 
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 4/9: section 15's map, as a picture for the browser
+# @title The drawing pad, 4/9: section 19's map, as a picture for the browser
 def map_picture(points: np.ndarray, labels: np.ndarray) -> tuple[str, Callable]:
-    """Section 15's map of the validation images' features, as a PNG data URL, and the function that
+    """Section 19's map of the validation images' features, as a PNG data URL, and the function that
     turns a point of the map into a place on that picture (as fractions of its width and height)."""
     fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=80)
     ax.scatter(*points.T, c=labels, cmap="tab10", s=2, alpha=0.5)
@@ -1662,7 +1672,7 @@ class DrawingPad(anywidget.AnyWidget):
     preview = traitlets.Unicode("").tag(sync=True)  # the 28×28 image it saw, as a PNG
     maps = traitlets.List([]).tag(sync=True)  # per block, its 8 most active channels (PNG)
     colours = traitlets.List(MAGMA.ravel().tolist()).tag(sync=True)  # for the maps: R, G, B, R...
-    map_image = traitlets.Unicode("").tag(sync=True)  # section 15's map, as a PNG
+    map_image = traitlets.Unicode("").tag(sync=True)  # section 19's map, as a PNG
     point = traitlets.List([]).tag(sync=True)  # where the drawing lands on it: [x, y] fractions
     message = traitlets.Unicode("Draw a digit").tag(sync=True)  # or why the drawing cannot be read
 
