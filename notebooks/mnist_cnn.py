@@ -837,8 +837,6 @@ print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {
 # %% tags=["look-inside"]
 from collections.abc import Iterator
 
-from sklearn.decomposition import PCA
-
 
 def first_layer_filters(model: keras.Model) -> np.ndarray:
     """The first convolution's weights, shaped (height, width, 1, filters)."""
@@ -897,7 +895,8 @@ plt.show()
 # around the patch that its strongest response sees. Look for what a row's six patches have in
 # common.
 
-# %% tags=["look-inside"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
+# @title receptive_fields(), strongest_responses(): the patch a position sees, the top responses
 def receptive_fields(model: keras.Model) -> list[tuple[int, int]]:
     """For each block's output, (step, size): one position sees a square of ``size`` input pixels,
     and the next position along a row sees the square ``step`` pixels further (no padding)."""
@@ -970,7 +969,6 @@ fig.suptitle(
 plt.tight_layout()
 plt.show()
 
-
 # %% [markdown]
 # **A map of what the network learned.** The last layer reads each image as the dense layer's 128
 # features; if training worked, images of the same digit have similar features, far from other
@@ -980,6 +978,9 @@ plt.show()
 # plane, the images nearer to the centre of their own digit's points than to any other digit's.
 
 # %% tags=["look-inside"]
+from sklearn.decomposition import PCA
+
+
 def learned_features(inside: keras.Model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The dense layer's 128 features for each image, and the digit that the model reads."""
     parts = [(out[3], out[4].argmax(axis=1)) for out in inside_outputs(inside, images)]
@@ -1218,7 +1219,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 # **Step 6: centre by mass.** Move the 20-pixel digit in a 28×28 frame, by whole pixels, until its centre of
 # mass is nearest to MNIST's (`MNIST_CENTRE`).
 
-# %% tags=["prepare-digit"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
+# @title Step 6, centre_by_mass(): the digit moved by whole pixels to put its centre of mass nearest
 def centre_by_mass(digit: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     """A 28×28 frame with ``digit`` placed so that its centre of mass (row, column) is nearest
     ``centre``."""
