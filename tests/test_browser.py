@@ -24,7 +24,7 @@ from tests.helpers import fail_or_skip
 
 pytestmark = pytest.mark.browser
 
-# Code run in the notebook's kernel: section 15's projection of what the pad's drawing becomes, as a
+# Code run in the notebook's kernel: section 19's projection of what the pad's drawing becomes, as a
 # place on the pad's map picture (fractions of its width and height).
 KERNEL_POINT = """
 _seen = prepare_digit(decode_drawing(pad.drawing))
@@ -65,7 +65,7 @@ def view_of(pad) -> dict:
 def test_drawing_pad_reads_digits_and_shows_the_inside(jupyterlab: str) -> None:
     """A learner's session: Run All, draw a 7 with the mouse, then a 3. The pad reads each digit,
     and its look-inside view shows three rows of feature maps and a ring on the map, which both
-    change from one digit to the other; the ring sits where section 15's functions, run in the same
+    change from one digit to the other; the ring sits where section 19's functions, run in the same
     kernel, project the same 28×28 image. The pad's screenshot goes to outputs/drawing_pad.png."""
     chromium = chromium_or_skip()
     from playwright.sync_api import expect, sync_playwright

@@ -42,7 +42,7 @@ def png_of(url: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def untrained(notebook_functions: dict) -> dict:
-    """An untrained network, section 15's look inside it, and a map fitted on 500 random feature
+    """An untrained network, section 18's look inside it, and a map fitted on 500 random feature
     rows."""
     keras = notebook_functions["keras"]
     keras.utils.set_random_seed(0)
@@ -223,7 +223,7 @@ def test_the_widget_shows_errors_instead_of_raising(
 
 @pytest.fixture(scope="module")
 def trained_pad(trained_notebook: dict) -> dict:
-    """The widget over the tests' trained model and section 15's map of 2,000 validation images."""
+    """The widget over the tests' trained model and section 19's map of 2,000 validation images."""
     namespace = dict(trained_notebook)
     inside = namespace["look_inside"](namespace["model"])
     features, _ = namespace["learned_features"](inside, namespace["x_val"][:2000])
@@ -239,9 +239,9 @@ def trained_pad(trained_notebook: dict) -> dict:
     }
 
 
-def test_the_widget_sends_what_section_15_computes(trained_pad: dict) -> None:
+def test_the_widget_sends_what_section_19_computes(trained_pad: dict) -> None:
     """For a drawn digit: the maps the widget sends are each block's 8 most active channels of
-    feature_maps(prepare_digit(drawing)), coloured as section 15 colours them; the point is the
+    feature_maps(prepare_digit(drawing)), coloured as section 19 colours them; the point is the
     map's projection of learned_features of the same 28×28 image, placed on the map's picture."""
     ns, pad = trained_pad, trained_pad["pad"]
     canvas = as_canvas(draw_digit("3"))

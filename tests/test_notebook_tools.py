@@ -38,7 +38,7 @@ def test_outputs_go_to_mnist_output_root_or_else_the_repository(
 def test_each_tags_needs_cover_the_names_its_cells_read() -> None:
     """TAGS says which tags each tag needs: every name that a tagged cell reads (at its top level or
     in its functions) and that an earlier tagged cell binds comes from a tag it needs, directly or
-    not. Names that only untagged cells bind (section 14's predictions, say) are the caller's."""
+    not. Names that only untagged cells bind (section 17's predictions, say) are the caller's."""
     notebook = read_notebook()
     bound_by: dict[str, set[str]] = {}  # name: the tags of the cells so far that bind it
     missing = []
