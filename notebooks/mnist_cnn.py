@@ -242,12 +242,12 @@ print(
 #
 # Start with the simplest network that could work, as a **baseline**: a better model has to beat it.
 # `keras.Sequential` stacks layers in order, after a `keras.Input` that gives the images' shape.
-# This one flattens each image into 784 numbers; then a
-# **dense** layer of 128 units: each unit multiplies each of the 784 numbers by a weight of its own,
-# adds up the products and adds a **bias**, a learned number of its own. Each sum goes through a
-# **ReLU** (negative values become 0: without such a non-linearity, a stack of layers would be no
-# more than one layer). The output layer turns those 128 numbers into 10 scores the same way, and a
-# **softmax** into 10 probabilities (exponentiate each score, divide by their sum).
+# This one flattens each image into 784 numbers; then a **dense** layer of 128 units: each unit
+# multiplies each of the 784 numbers by a weight of its own, adds up the products and adds a
+# **bias**, a learned number of its own. Each sum goes through a **ReLU** (negative values become 0:
+# without such a non-linearity, a stack of layers would be no more than one layer). The output layer
+# turns those 128 numbers into 10 scores the same way, and a **softmax** into 10 probabilities
+# (exponentiate each score, divide by their sum).
 
 # %% tags=["baseline"]
 keras.utils.set_random_seed(SEED)
@@ -267,10 +267,9 @@ baseline = keras.Sequential(
 # To learn, a network needs a measure of how wrong it is and a rule to become less wrong; `compile`
 # sets both:
 #
-# - the **loss**: here the **categorical cross-entropy**, −Σ target ×
-#   log(probability) over the 10 digits, averaged over the images; for a one-hot target, minus the
-#   log of the probability given to the right digit: near 0 when it is near 1, large when the
-#   network is confidently wrong;
+# - the **loss**: here the **categorical cross-entropy**, −Σ target × log(probability) over the 10
+#   digits, averaged over the images; for a one-hot target, minus the log of the probability given
+#   to the right digit: near 0 when it is near 1, large when the network is confidently wrong;
 # - the **optimizer** nudges every weight and bias a little in the direction that lowers the loss.
 #   Adam, the usual choice, gives each one a step size of its own; its **learning rate**, the
 #   overall step size, is 0.001 by default.
@@ -283,7 +282,7 @@ baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["ac
 # %% [markdown]
 # ## 7. Train the first model: batches and epochs
 #
-# Learning is that small step, repeated many times over the images. `fit` shows the network a
+# Learning repeats that small step many times over the images. `fit` shows the network a
 # **batch** of 128 images at a time, takes one step per batch, and goes over the whole training set
 # once per **epoch**, in a new random order each time (5 epochs here). It prints a line per epoch
 # (`verbose=2`): the loss and accuracy on the training batches, then on the validation images
@@ -360,10 +359,10 @@ plt.show()
 #
 # **Batch normalisation** is meant to keep the numbers inside the network in a steady range, so that
 # training can take larger steps (section 24 says what it and its `momentum=0.9` were measured to
-# buy). After each
-# convolution and after the dense layer, it rescales each channel to mean 0 and variance 1 over the
-# batch, then applies a learned scale and shift. The shift does what a bias would, so the layers
-# before it have none (`use_bias=False`), and the ReLU becomes a layer of its own after it.
+# buy). After each convolution and after the dense layer, it rescales each channel to mean 0 and
+# variance 1 over the batch, then applies a learned scale and shift. The shift does what a bias
+# would, so the layers before it have none (`use_bias=False`), and the ReLU becomes a layer of its
+# own after it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -531,8 +530,7 @@ print(
 # holds the loss and accuracy after every epoch: on the training batches, averaged over the epoch
 # while the weights were still changing, on augmented images; and on the validation images as they
 # are, at the end of the epoch. With label smoothing the loss cannot fall to 0: its floor is the
-# loss of outputs equal to the smoothed targets *t* themselves, their **entropy** −Σ *t* log *t*
-# (the cell computes it from `LABEL_SMOOTHING`).
+# loss of outputs equal to the smoothed targets *t* themselves, their **entropy** −Σ *t* log *t*.
 #
 # A model **overfits** when it learns the peculiarities of its training images instead of what makes
 # a digit.
@@ -834,7 +832,7 @@ print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {
 # Keras's **functional** way to make a model, can join the trained model's input to some of its
 # layers: it reuses the trained weights and returns what those layers compute.
 #
-# **The first layer's filters.** Each of the 32 is a small grid of weights, shown on its own colour
+# **The first layer's 32 filters.** Each is a small grid of weights, shown on its own colour
 # scale: its output is high where ink lies on its positive (red) weights and not on its negative
 # (blue) ones. Batch normalisation's learned scale can be negative, which flips the sign: such a
 # channel, after its ReLU, responds to the opposite pattern.
@@ -1293,8 +1291,8 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 # Now pictures that MNIST's makers never prepared. `data/samples/` holds 30 pictures of digits
 # typeset in four of OpenCV's Hershey fonts: dark ink on tinted, grainy paper, chalk on a board, ink
 # on a transparent background, off-centre. Opened without its `data/` folder (uploaded alone to
-# Colab, say), the notebook draws ten of its own instead (the collapsed cell below): 0 to 9 in a
-# script font on grainy grey paper.
+# Colab, say), the notebook draws ten of its own instead (the first collapsed cell below): 0 to 9 in
+# a script font on grainy grey paper. The second plots each step and the model's answers.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["samples"]
 # @title Ten sample pictures, drawn here when the notebook runs without data/samples/
