@@ -17,24 +17,23 @@
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
 # takes time:** the full run, 8 epochs, trains for {{FULL_TIME}} on a recent 2-core processor like
 # the one that made the stored run, longer on older ones. For a first pass, set `QUICK = True` in
-# the first cell: 2 epochs, about {{QUICK_TIME}}, for a less accurate model (section 24 shows how
-# accuracy grows with epochs).
+# the first cell: 2 epochs, about {{QUICK_TIME}}, for a less accurate model (in section 24, 4 epochs
+# scored below 8 on every seed).
 
 # %% [markdown]
 # ## 1. Setup
 #
-# A few settings decide a run, so they come first, where you can change them. Two collapsed cells
-# apply them, start Keras and print the library versions and the device. Keras trains on a GPU when
-# its backend sees one (TensorFlow, or JAX if `KERAS_BACKEND` names it), else on the CPU, with no
-# change to the code. The second also seeds the random numbers (`keras.utils.set_random_seed`), so a
-# rerun on the same machine and software gives the same results; on other processors, the last
-# digits will differ a little from those stored here.
+# The settings that decide a run come first, where you can change them. Two collapsed cells apply
+# them, start Keras and print the library versions and the device. Keras trains on a GPU when its
+# backend sees one (TensorFlow, or JAX if `KERAS_BACKEND` names it), else on the CPU. The second
+# also seeds the random numbers (`keras.utils.set_random_seed`), so a rerun on the same machine and
+# software gives the same results; on other processors the last digits will differ a little.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run of 2 epochs; None: MNIST_QUICK, or False
-EPOCHS = None  # passes over the training images; None: 8, or 2 in quick mode
+EPOCHS = None  # passes over the training images (section 7); None: 8, or 2 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000
-BATCH_SIZE = 128
+BATCH_SIZE = 128  # images per training step (section 7)
 VALIDATION_SPLIT = 0.1  # the share of the training images held out to watch training (section 4)
 LABEL_SMOOTHING = 0.1  # section 11; 0 turns it off
 SEED = 42
@@ -106,11 +105,11 @@ from keras import layers
 # %% [markdown]
 # ## 2. Load the data
 #
-# MNIST was made by LeCun, Cortes and Burges from the handwriting of US Census Bureau employees and
-# high-school students: **60,000 training images and 10,000 test images**, each 28×28 grayscale
-# pixels, labelled with its digit. Keras downloads it with `keras.datasets.mnist.load_data()`. A
-# copy ships in `data/mnist.npz`, so the lesson works offline; the collapsed cell checks its SHA-256
-# checksum first, so a damaged file stops with a clear error.
+# To learn to read digits, a network needs many labelled examples. MNIST's come from the handwriting
+# of US Census Bureau employees and high-school students: **60,000 training images and 10,000 test
+# images**, each 28×28 grayscale pixels, labelled with its digit. Keras downloads it with
+# `keras.datasets.mnist.load_data()`. A copy ships in `data/mnist.npz`, so the lesson works offline;
+# the collapsed cell checks its SHA-256 checksum, so a damaged file stops with a clear error.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["load-data"]
 # @title load_mnist(): the checked copy in data/mnist.npz, or else Keras's download
@@ -149,9 +148,8 @@ def load_mnist(path: Path = DATA_PATH):  # path: a pathlib.Path
 # %% [markdown]
 # ## 3. Look at the data
 #
-# Before training anything, look at what we have: 32 random training images, each with its label.
-# Each is one channel of gray levels, from 0 for the background to 255 for full ink: light strokes
-# on black.
+# First, look at 32 random training images, each with its label. Each is one channel of gray levels,
+# from 0 for the background to 255 for full ink: light strokes on black.
 
 # %%
 rng = np.random.default_rng(SEED)
@@ -167,9 +165,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Then the numbers: how many images, their shape and pixel type, the value range, and whether every
-# digit is about equally common. A model trained on a lopsided data set learns to favour the common
-# classes.
+# Then the numbers: how many images, their shape and pixel type, the value range, and (a collapsed
+# cell) whether every digit is about equally common. A lopsided set would teach a model to favour
+# common digits.
 
 # %% tags=["inspect"]
 print(f"{len(train_images):,} training images and {len(test_images):,} test images")
@@ -178,7 +176,8 @@ print(f"test_images: shape {test_images.shape}, dtype {test_images.dtype}")
 print(f"pixel values from {train_images.min()} to {train_images.max()}")
 print(f"labels: {np.unique(train_labels)}")
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title Images per digit: the commonest digit's count over the rarest's, and a bar chart
 train_counts = np.bincount(train_labels, minlength=10)
 test_counts = np.bincount(test_labels, minlength=10)
 ratio = train_counts.max() / train_counts.min()
@@ -201,7 +200,7 @@ plt.show()
 # %% [markdown]
 # ## 4. Prepare the data
 #
-# The networks want their input in a particular form:
+# The networks want their input in this form:
 #
 # - **a channel axis**: Keras's image layers expect images shaped (height, width, channels); MNIST
 #   is grayscale, so one channel: (28, 28) becomes (28, 28, 1);
@@ -244,11 +243,14 @@ print(
 # multiplies each of the 784 numbers by its own weight, sums the products and adds its own learned
 # **bias**. Each sum goes through a **ReLU** (negative values become 0: without such a
 # non-linearity, a stack of layers would amount to one layer). The output layer turns those 128
-# numbers into 10 scores the same way, and a **softmax** into 10 probabilities (exponentiate each
-# score, divide by their sum).
+# numbers into 10 scores the same way, then into 10 probabilities (section 6). A collapsed cell
+# reseeds first (section 1).
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["baseline"]
+# @title Seed the random numbers again (section 1): the same starting weights on every run
+keras.utils.set_random_seed(SEED)
 
 # %% tags=["baseline"]
-keras.utils.set_random_seed(SEED)
 baseline = keras.Sequential(
     [
         keras.Input(shape=(28, 28, 1)),
@@ -265,9 +267,11 @@ baseline = keras.Sequential(
 # To learn, a network needs a measure of how wrong it is and a rule to become less wrong; `compile`
 # sets both:
 #
-# - the **loss**: here the **categorical cross-entropy**, −Σ target × log(probability) over the 10
-#   digits, averaged over the images; for a one-hot target, minus the log of the right digit's
-#   probability: near 0 when it is near 1, large when the network is confidently wrong;
+# - the **loss**: here the **categorical cross-entropy** of the probabilities that the last layer's
+#   **softmax** makes of its 10 scores (exponentiate each, divide by their sum): −Σ target ×
+#   log(probability) over the 10 digits, averaged over the images; for a one-hot target, minus the
+#   log of the right digit's probability: near 0 when it is near 1, large when the network is
+#   confidently wrong;
 # - the **optimizer** nudges every weight and bias a little in the direction that lowers the loss.
 #   Adam, the usual choice, gives each its own step size; its **learning rate**, the overall step
 #   size, is 0.001 by default.
@@ -319,9 +323,10 @@ def augmentation_layers() -> list[layers.Layer]:
 
 
 # %% [markdown]
-# Here is what they do to one training image, eight times over (`training=True` switches them on):
+# A collapsed cell shows what they do to one training image, eight times over:
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title Eight random augmentations of one training image (training=True switches the layers on)
 augment = keras.Sequential(augmentation_layers())
 augmented = keras.ops.convert_to_numpy(augment(np.repeat(x_train[:1], 8, axis=0), training=True))
 fig, axes = plt.subplots(1, 9, figsize=(11, 1.8))
@@ -340,24 +345,26 @@ plt.show()
 # small patches at a time, so it learns local patterns (strokes, corners, loops) wherever they
 # appear, and builds digits from them layer by layer. Ours, after the augmentation layers:
 #
-# - **Three convolutions** (`layers.Conv2D`). Each slides small **filters** over its input and, at
-#   every position, sums the values under the filter across all its input's channels (the pixels,
-#   for the first layer), weighted by the filter's values: its output, one **feature map** per
-#   filter, is high where the filter's pattern is. First 32 filters of 5×5 pixels, then two layers
-#   of 64 filters of 3×3. A filter only visits positions where it fits whole: a 5×5 filter fits at
-#   28 − 5 + 1 = 24 positions across a row, and each 3×3 convolution trims 2 pixels.
-# - **Max pooling** (`layers.MaxPooling2D`) keeps the largest value of each 2×2 block, halving the
-#   resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer of
-#   128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
+# - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input
+#   and, at every position, sums the values under the filter across all its input's channels,
+#   weighted by the filter's values: its output, one **feature map** per filter, is high where the
+#   filter's pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of 3×3. A
+#   filter only visits positions where it fits whole: a 5×5 filter fits at 28 − 5 + 1 = 24 positions
+#   across a row, and each 3×3 convolution trims 2 pixels.
+# - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 block, halving
+#   the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer
+#   of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
 
 # %% [markdown]
 # ## 10. Batch normalisation, and the whole network
 #
 # **Batch normalisation** is meant to keep the numbers inside the network in a steady range, so
-# training can take larger steps (section 24 says what it and its `momentum=0.9` were measured to
-# buy). After each convolution and the dense layer, it rescales each channel to mean 0 and variance
-# 1 over the batch, then applies a learned scale and shift. The shift does what a bias would, so the
-# layers before it have none (`use_bias=False`), and the ReLU becomes its own layer after it.
+# training can take larger steps (measured in section 24). After each convolution and the dense
+# layer, it rescales each channel to mean 0 and variance 1 over the batch (and, after a convolution,
+# over all positions), then applies a learned scale and shift. For predicting, it keeps running
+# averages of those means and variances; `momentum=0.9` sets how fast they follow new batches: about
+# the last 10. The shift does what a bias would, so the layers before it have none
+# (`use_bias=False`), and the ReLU becomes its own layer after it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -388,16 +395,18 @@ def build_model() -> keras.Model:
 
 
 # %% [markdown]
-# Here is the network, untrained: `summary()` lists the layers with their output shape and number of
-# parameters (the weights, and the averages that batch normalisation keeps for predicting, counted
-# but not trained). Its layout depends on the Keras version; the line after it does not.
+# Here is the network, untrained (collapsed): `summary()` lists the layers with their output shape
+# and number of parameters (batch normalisation's averages counted but not trained). Its layout
+# depends on the Keras version; the line after it does not.
 
-# %% tags=["nbval-ignore-output"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# @title summary() of a fresh, untrained network
 keras.backend.clear_session()  # start the layer names afresh when this cell runs again
 untrained = build_model()
 untrained.summary()
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title Its number of parameters, and the dense baseline's
 print(
     f"{untrained.count_params():,} parameters; the dense baseline had {baseline.count_params():,}"
 )
@@ -405,8 +414,8 @@ print(
 # %% [markdown]
 # ## 11. Two changes to training: a schedule and label smoothing
 #
-# The CNN trains as the baseline did, with two changes meant to help it end better (section 24 says
-# what they were measured to buy).
+# The CNN trains as the baseline did (`fit`, Adam, batches of `BATCH_SIZE`), for `EPOCHS` epochs
+# rather than 5, with two changes meant to help it end better (measured in section 24).
 #
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002
 # during the first epoch (the first quarter of a run shorter than four epochs), then falls along a
@@ -448,10 +457,10 @@ plt.show()
 # %% [markdown]
 # ## 12. Check, then train the network
 #
-# A check that takes a second can catch a bug before a long training run. Keras starts the weights
-# at small random values, so the untrained network's outputs should all be near 1/10, and its loss
-# near −log(1/10) = ln 10 ≈ 2.30, whatever the targets, as long as they sum to 1. A loss far from
-# that points to a bug: pixels left at 0–255, say, or a last layer without its softmax.
+# A one-second check can catch a bug before a long training run. Keras starts the weights at small
+# random values, so the untrained network's outputs should all be near 1/10, and its loss near
+# −log(1/10) = ln 10 ≈ 2.30, whatever the targets, as long as they sum to 1. A loss far from that
+# points to a bug: pixels left at 0–255, say, or a last layer without its softmax.
 
 # %% tags=["sanity-check"]
 keras.utils.set_random_seed(SEED)
@@ -466,9 +475,9 @@ print(f"its loss on {BATCH_SIZE} images: {float(loss(y_train[:BATCH_SIZE], proba
 print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10):.2f})")
 
 # %% [markdown]
-# Now train, with `fit` as for the baseline. A small callback (collapsed) prints at once how many
-# epochs of how many batches it will train, times the epochs and, after the first, estimates the
-# time left. Run again, it trains a fresh model.
+# Now train. A **callback**, an object whose methods `fit` calls at set moments
+# (`callbacks=[timer]`; collapsed), prints how many epochs of how many batches it will train, times
+# the epochs and, after the first, estimates the time left.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["train"]
 # @title EpochTimer: times each epoch and, after the first, estimates the time left
@@ -578,11 +587,12 @@ plt.show()
 # (with 8 epochs or more) both curves flatten there: a flat end says the steps became small, not
 # that the model is done. Overfitting would show as a validation loss rising over several epochs
 # while the training loss falls (the cell prints where each loss was lowest). A training accuracy
-# above the validation accuracy is not by itself a sign of it: the two are measured differently.
+# below or above the validation accuracy says little by itself: the training figure is averaged over
+# the epoch, on augmented images.
 #
 # Compare the validation accuracy with the dense baseline's, printed beside it. The gap is what all
 # the differences buy together, not convolution alone: the layers, augmentation, the schedule, label
-# smoothing and the length of training (the baseline's 5 epochs at a constant rate).
+# smoothing and the length of training.
 
 # %% [markdown]
 # ## 14. Evaluate on the test set
@@ -593,7 +603,9 @@ plt.show()
 # *n* coin tosses each right with chance *p*; so the test accuracy is *p* give or take about
 # 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation), about ±0.14 points near 99.5%.
 # Another seed (`SEED`, in the first cell) trains a slightly different model too: how far results
-# move from seed to seed, the **seeds' spread**, is measured in section 24, in two other settings.
+# move from seed to seed, the **seeds' spread**, is measured on the validation images in section 24:
+# in the default setting (8 epochs: 99.55% to 99.60%), in the exercises' setting and in a 25-epoch
+# run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -608,11 +620,10 @@ print(f"validation accuracy after the last epoch: {history.history['val_accuracy
 # %% [markdown]
 # Validation and test scores usually differ a little. Part of the gap is chance: two samples of
 # digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part can
-# be selection: the recipe's measured choices (section 24 says which) were judged on validation
-# images, which can make the validation score a little optimistic. The test score is the one to
-# quote.
+# be selection: the recipe's measured choices were judged on validation images, which can make the
+# validation score a little optimistic. The test score is the one to quote.
 #
-# The run's figures also go to `outputs/metrics.json`, to compare runs without opening the notebook.
+# The run's figures also go to `outputs/metrics.json`, for comparing runs.
 
 # %% tags=["metrics"]
 import json
@@ -651,17 +662,18 @@ print("wrote outputs/metrics.json")
 # %% [markdown]
 # ## 15. Save the model and load it back
 #
-# A trained model is worth keeping, so an application can use it without training again. Keras 3
-# saves a whole model (`model.save`) in two formats:
+# Saved, a model can be used without training again. Keras 3 saves a whole model (`model.save`) in
+# two formats:
 #
-# - **`.keras`**, Keras 3's native and recommended format: a zip archive of the architecture, the
-#   weights and the optimizer state (so training could resume);
+# - **`.keras`**, Keras 3's own format: a zip archive of the architecture, the weights and the
+#   optimizer state (so training could resume);
 # - **`.h5`** (HDF5), Keras 2's format (`tf.keras`), for older tools; Keras 3 calls it *legacy* and
 #   warns, which we hush.
 #
 # The augmentation layers are saved with the model, and do nothing when it predicts. We reload both
 # files and compare their predictions on 1,000 test images with the model's in memory;
-# `load_model_file` gives a clear error on a file that is missing or not a Keras model.
+# `load_model_file` loads for predicting only (`compile=False`: without the loss and optimizer) and
+# gives a clear error on a file that is missing or not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -702,11 +714,10 @@ for path in (keras_path, h5_path):
 # %% [markdown]
 # ## 16. Predict on test images, annotated with OpenCV
 #
-# Now use the model as an application would: predict a few test digits and, with
-# [OpenCV](https://opencv.org), save each, enlarged, as a picture with the answer below it (the
-# collapsed `annotate_prediction`): green when right, red with the true label when wrong. OpenCV
-# orders colours blue-green-red (BGR), so we convert to RGB for Matplotlib. Nine are random; the
-# tenth is the first test image the model gets wrong.
+# Now predict a few test digits and, with [OpenCV](https://opencv.org), save each, enlarged, as a
+# picture with the answer below it (the collapsed `annotate_prediction`): green when right, red with
+# the true label when wrong. OpenCV orders colours blue-green-red (BGR), so we convert to RGB for
+# Matplotlib. Nine are random; the tenth is the first test image the model gets wrong.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["annotate"]
 # @title annotate_prediction(): the digit enlarged, the answer written below it, a coloured frame
@@ -758,14 +769,16 @@ print(f"wrote outputs/prediction_00.png ... outputs/prediction_{len(picks) - 1:0
 #
 # Overall accuracy hides *which* digits get confused. We study the mistakes on the **validation**
 # images: the test set must stay out of choices like the next change to the model. A **confusion
-# matrix** counts, for each true digit (row), how often the model predicted each digit (column); the
-# diagonal holds the correct answers.
+# matrix** (collapsed) counts, for each true digit (row), how often the model predicted each digit
+# (column); the diagonal holds the correct answers.
 
 # %%
-from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
-
 val_probabilities = model.predict(x_val, verbose=0)
 val_predictions = val_probabilities.argmax(axis=1)
+
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The confusion matrix, drawn with scikit-learn
+from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
 fig, ax = plt.subplots(figsize=(7, 6))
 ConfusionMatrixDisplay(
@@ -782,14 +795,16 @@ plt.show()
 # **support** is the number of images of that digit.
 
 # %% tags=["nbval-ignore-output"]
+from sklearn.metrics import classification_report
+
 print(classification_report(val_labels, val_predictions, digits=4, zero_division=0))
 
 # %% [markdown]
 # Finally the mistakes: the 12 wrongly read validation images with the highest output. Read an
-# output as a score, not as the chance of being right: with label smoothing of 0.1 the network gives
-# about 0.91 to the digit it reads, so its scores can sit below its accuracy. The lines under the
-# pictures compare the right answers' median score with the share of right answers (exercise 1
-# compares them without smoothing).
+# output as a score, not as the chance of being right: with label smoothing the network gives about
+# 0.91 to the digit it reads, so its scores can sit below its accuracy. The lines under the pictures
+# compare the right answers' median score with the share of right answers (exercise 1 compares them
+# without smoothing).
 
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
@@ -821,7 +836,8 @@ print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {
 #
 # The scores say *how well* the network reads digits, not *how*. `keras.Model(inputs, outputs)`,
 # Keras's **functional** way to make a model, can join the trained model's input to some of its
-# layers, reusing its weights, to return what they compute.
+# layers, reusing its weights, to return what they compute (`look_inside`; collapsed helpers feed it
+# images).
 #
 # **The first layer's 32 filters.** Each is a small grid of weights, shown on its own colour
 # scale: its output is high where ink lies on its positive (red) weights and not on its negative
@@ -829,6 +845,15 @@ print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {
 # channel, after its ReLU, responds to the opposite pattern.
 
 # %% tags=["look-inside"]
+def look_inside(model: keras.Model) -> keras.Model:
+    """The trained model, returning what each convolution block outputs, the dense layer's 128
+    features (each after its ReLU) and the 10 probabilities."""
+    relus = [layer for layer in model.layers if isinstance(layer, layers.ReLU)]
+    return keras.Model(model.inputs[0], [relu.output for relu in relus] + model.outputs)
+
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
+# @title Helpers: the first layer's filters, look_inside's outputs 500 at a time, top channels
 from collections.abc import Iterator
 
 
@@ -836,13 +861,6 @@ def first_layer_filters(model: keras.Model) -> np.ndarray:
     """The first convolution's weights, shaped (height, width, 1, filters)."""
     first = next(layer for layer in model.layers if isinstance(layer, layers.Conv2D))
     return keras.ops.convert_to_numpy(first.kernel)
-
-
-def look_inside(model: keras.Model) -> keras.Model:
-    """The trained model, returning what each convolution block outputs, the dense layer's 128
-    features (each after its ReLU) and the 10 probabilities."""
-    relus = [layer for layer in model.layers if isinstance(layer, layers.ReLU)]
-    return keras.Model(model.inputs[0], [relu.output for relu in relus] + model.outputs)
 
 
 def inside_outputs(inside: keras.Model, images: np.ndarray) -> Iterator[list[np.ndarray]]:
@@ -885,8 +903,8 @@ plt.show()
 # the four first-block filters and four last-block channels whose strongest response is highest on
 # average over the validation images, the figure shows the filter (first block) or the channel's map
 # for its top image (last block), then its six top validation images, with a box around the patch
-# its strongest response sees (a collapsed cell finds both). Look for what a row's six patches have
-# in common.
+# its strongest response sees (collapsed cells find and draw them). Look for what a row's six
+# patches have in common.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
 # @title receptive_fields(), strongest_responses(): the patch a position sees, the top responses
@@ -915,6 +933,9 @@ responses = strongest_responses(inside, x_val)
 units = [(0, c) for c in np.argsort(-responses[0].mean(axis=0))[:4]]  # the most active: first block
 units += [(2, c) for c in np.argsort(-responses[2].mean(axis=0))[:4]]  # and last block
 fields = receptive_fields(model)
+
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The figure: each unit, then its six top validation images, the patch each sees boxed
 fig, axes = plt.subplots(len(units), 7, figsize=(10, 1.5 * len(units)))
 for row, (block, channel) in zip(axes, units):
     top = np.argsort(-responses[block][:, channel])[:6]
@@ -1121,10 +1142,11 @@ def read_image(image: str | Path | np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 2: grayscale.** A transparent background (as a drawing program may save it) is laid on
-# white paper first.
+# **Step 2: grayscale** (collapsed). A transparent background (as a drawing program may save it) is
+# laid on white paper first.
 
-# %% tags=["prepare-digit"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
+# @title Step 2, to_grayscale(): colour to gray, a transparent background laid on white paper
 def to_grayscale(image: np.ndarray) -> np.ndarray:
     """Grayscale uint8; a transparent background (BGRA) is laid on white paper first."""
     if image.ndim == 2:
@@ -1171,14 +1193,15 @@ def find_ink(ink: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # ## 22. Prepare your own picture: crop, scale and centre
 #
-# The ink must now take MNIST's size and place. **Step 5: crop and scale.** Cut out the ink's
-# bounding box and scale its longer side to 20 pixels. That scales the strokes too: a pen line on a
-# large digit would become a hairline, a marker on a small one a blob. So when the scaled strokes
-# would fall outside the widths of 80% of MNIST's, the mask is first thickened (dilated) or thinned
-# (eroded) towards MNIST's median width. Scaling down averages the pixels into soft edges, like
-# MNIST's.
+# The ink must now take MNIST's size and place. **Step 5: crop and scale** (collapsed). Cut out the
+# ink's bounding box and scale its longer side to 20 pixels. That scales the strokes too: a pen line
+# on a large digit would become a hairline, a marker on a small one a blob. So when the scaled
+# strokes would fall outside the widths of 80% of MNIST's, the mask is first thickened (dilated) or
+# thinned (eroded) towards MNIST's median width. Scaling down averages the pixels into soft edges,
+# like MNIST's.
 
-# %% tags=["prepare-digit"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
+# @title Step 5, crop_and_scale(): the ink's box, its longer side scaled to 20 px, strokes adjusted
 WORKING_SIZE = 200  # pixels on the longer side: a smaller mask is enlarged first, for fine changes
 ROUNDS = 4  # at most this many changes of the width, each measured again
 
@@ -1408,9 +1431,9 @@ if MY_DIGIT is not None:
 # %% [markdown]
 # **Draw a digit, and look inside.** Draw on the pad below (mouse, finger or pen). Each time you
 # lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
-# (28×28), its 10 probabilities, the 8 most active channels of each convolution block (section 19)
-# and where the drawing lands on section 19's map (the black ring). Try closing a 3 into an 8,
-# stroke by stroke. Here it is in JupyterLab, with a weaker model:
+# (28×28), its 10 probabilities, the 8 most active channels of each convolution block and where the
+# drawing lands on section 19's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
+# Here it is in JupyterLab, with a weaker model:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
 #
@@ -1703,18 +1726,18 @@ pad
 # %% [markdown]
 # ## 24. What each choice buys, and exercises
 #
-# Does each ingredient earn its place? Each one of sections 8 to 11 was undone alone and measured
-# over seeds 42, 43 and 44 on the validation images: all in the exercises' setting (3 epochs on
-# 18,000 images, below), augmentation and dropout also in a longer run (25 epochs on all 54,000; the
-# default is 8). The table gives the last epoch's validation accuracy: mean [lowest, highest]; —:
-# not measured.
+# Each choice of sections 8 to 11 was changed alone (and dropout added) and measured over seeds 42,
+# 43 and 44 on the validation images: all in the exercises' setting (3 epochs on 18,000 images,
+# below), augmentation and dropout also in a longer run (25 epochs on all 54,000), label smoothing
+# also in the default 8-epoch run. The table gives the last epoch's validation accuracy: mean
+# [lowest, highest]; —: not measured.
 #
 # | ingredient | undone as | exercises' setting | longer run |
 # |---|---|---|---|
 # | none: the recipe | | 98.86% [98.75, 98.98] | 99.63% [99.62, 99.67] |
 # | augmentation | removed (exercise 3) | 99.03% [98.98, 99.10] | 99.59% [99.55, 99.65] |
 # | no dropout | dropout 0.4 before the last layer | 98.82% [98.68, 98.90] | 99.62% [99.60, 99.63] |
-# | label smoothing 0.1 | 0 (exercise 1) | 98.95% [98.82, 99.10] | see below |
+# | label smoothing 0.1 | 0 (exercise 1) | 98.95% [98.82, 99.10] | — (8 epochs: below) |
 # | warm-up and cosine decay | a constant 0.001, Adam's default | 98.69% [98.53, 98.80] | — |
 # | batch normalisation | removed, biases back (exercise 4) | 98.61% [98.55, 98.63] | — |
 # | its momentum of 0.9 | Keras's default, 0.99 | 98.63% [98.42, 98.83] | — |
@@ -1722,18 +1745,17 @@ pad
 # | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | — |
 #
 # How to read it: a gap counts only when every seed of one variant scores beyond every seed of the
-# other; anything else is no finding. Batch normalisation passes: without it the three runs scored
-# 98.55% to 98.63%, all below the recipe's lowest, 98.75%; about 0.25 points on average. The
-# schedule and batch normalisation's momentum scored 0.17 and 0.23 points more on average, but their
-# ranges overlap the recipe's: no finding (the schedule's row also changes the peak rate, 0.001
-# against 0.002). (With `momentum=0.9`, batch normalisation's averages for predicting follow about
-# the last 10 batches; with 0.99, 100.) No finding either for the 5×5 filters, the missing biases,
-# dropout (which zeroes a random share of the dense layer's outputs in training) or augmentation on
-# MNIST as it comes: +0.04 points in the longer run, about 2 to 3 of the 6,000 images.
+# other; anything else is no finding. In the exercises' setting, batch normalisation passes: without
+# it the three runs scored 98.55% to 98.63%, all below the recipe's lowest, 98.75%; about 0.25
+# points on average. The schedule and the momentum of 0.9 scored 0.17 and 0.23 points more on
+# average in that setting, but their ranges overlap the recipe's: no finding. No finding either for
+# the 5×5 filters, the missing biases, dropout (which zeroes a random share of the dense layer's
+# outputs in training) or augmentation on MNIST as it comes: −0.17 points in the exercises' setting
+# (ranges touch), +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images).
 #
-# **Label smoothing** passes in the full run (8 epochs, all 54,000 images): validation accuracy
-# 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, about 0.07 points more on
-# average; it stays.
+# **Label smoothing** passes in the full run (8 epochs, all 54,000): validation accuracy 99.55%,
+# 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, about 0.07 points more on average;
+# it stays.
 #
 # **How many epochs.** Each budget with its own schedule, the same seeds:
 #
@@ -1742,11 +1764,12 @@ pad
 # | validation accuracy | 99.42% [99.32, 99.52] | 99.57% [99.55, 99.60] | 99.63% [99.62, 99.67] |
 #
 # Each step passes the rule, but the 4 epochs after the fourth bought 0.15 points and the 17 after
-# the eighth 0.07: past 8, an epoch buys about a tenth as much.
+# the eighth 0.07 (4 of the 6,000 images; from the unrounded means): past 8, an epoch buys about a
+# tenth as much.
 #
 # **The exercises** have their own setting: in the first cell set `EPOCHS = 3` and
 # `TRAIN_SAMPLES = 18_000` (a run then takes about {{EXERCISE_RUN_TIME}}). Make the change, predict
-# the outcome, run all cells again, then open the answer: three seeds' figures, near which your run
+# the outcome, run all cells again, then open the answer: three seeds' figures, near which yours
 # should land. Undo each change before the next.
 
 # %% [markdown]
@@ -1785,17 +1808,17 @@ pad
 # **Exercise 3: no augmentation.** First, after the training cell of section 12, add a cell that
 # moves the validation digits 3 pixels to the right, just beyond section 8's largest shift of 2.8,
 # black coming in at the left: `moved = np.zeros_like(x_val)`, then
-# `moved[:, :, 3:] = x_val[:, :, :-3]`, then `model.evaluate(moved, y_val, verbose=0)`; run the
-# notebook with the recipe. Then, in `build_model`, delete the line `*augmentation_layers(),` and
-# run it again. Predict the moved digits' accuracy in both runs, and compare the last epoch's
-# training and validation accuracy.
+# `moved[:, :, 3:] = x_val[:, :, :-3]`, then `model.evaluate(moved, y_val, verbose=0)` (the second
+# number is the accuracy); run the notebook with the recipe. Then, in `build_model`, delete the line
+# `*augmentation_layers(),` and run it again. Predict the moved digits' accuracy in both runs, and
+# compare the last epoch's training and validation accuracy.
 #
 # <details><summary>Answer</summary>
 #
-# {{EX3_RESULT}} On MNIST's own centred digits augmentation does not help: the validation ranges
-# touch (the table above), so no finding. On the moved digits: {{MOVED_RESULT}}. That move is the
-# kind augmentation trains on, a little larger; `prepare_digit` re-centres your own digits
-# (section 22), so this says little about them.
+# {{EX3_RESULT}} On MNIST's own centred digits, no finding: the validation ranges touch (the table
+# above). On the moved digits: {{MOVED_RESULT}}. That move is the kind augmentation trains on, a
+# little larger; `prepare_digit` re-centres your own digits (section 22), so this says little about
+# them.
 # </details>
 
 # %% [markdown]
