@@ -831,6 +831,7 @@ print(f"right answers: {right.mean():.2%} of the images; their median score {rig
 above = np.sum(top_probability > right_median)
 print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
 
+
 # %% [markdown]
 # ## 18. Look inside: the filters and the images that excite them
 #

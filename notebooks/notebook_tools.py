@@ -305,7 +305,7 @@ def clean_copy(executed: Path, target: Path) -> None:
         cell.metadata = {
             key: cell.metadata[key]
             for key in ("tags", "jupyter", "cellView")
-            if key in cell.metadata
+            if cell.metadata.get(key)  # papermill gives untagged cells an empty list of tags
         }
         for output in cell.get("outputs", []):
             output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
