@@ -15,10 +15,10 @@
 # your handwriting. Exercises close it.
 #
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
-# takes time:** the full run, 8 epochs, trains for {{FULL_TIME}} on a recent 2-core processor like
-# the one that made the stored run, longer on older ones. For a first pass, set `QUICK = True` in
-# the first cell: 2 epochs, about {{QUICK_TIME}}, for a less accurate model (in section 24, 4 epochs
-# scored below 8 on every seed).
+# takes time:** the full run, 8 epochs, trained for about 5 minutes on the 2-core processor that
+# made the stored run (section 12 prints it); other processors take more or less. For a first pass,
+# set `QUICK = True` in the first cell: 2 epochs, a quarter of the training, for a less accurate
+# model (in section 24, 4 epochs scored below 8 on every seed).
 
 # %% [markdown]
 # ## 1. Setup
