@@ -11,14 +11,14 @@
 #
 # This notebook teaches a computer to read handwritten digits from **MNIST**, the classic set of
 # 70,000 images of the digits 0–9: a simple network first, then a small convolutional neural network
-# (CNN), one idea at a time, which it evaluates, saves, uses with OpenCV, looks inside and tries on
-# your handwriting. Exercises close it.
+# (CNN), which it evaluates, saves, uses with OpenCV, looks inside and tries on your handwriting.
+# Exercises close it.
 #
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
 # takes time:** the full run, 8 epochs, trained for about 5 minutes on the 2-core processor that
-# made the stored run (section 12 prints it); other processors take more or less. For a first pass,
-# set `QUICK = True` in the first cell: 2 epochs, a quarter of the training, for a less accurate
-# model (in section 24, 4 epochs scored below 8 on every seed).
+# made the stored run (section 12 prints it). For a first pass, set `QUICK = True` in the first
+# cell: 2 epochs, a quarter of the training, for a less accurate model (section 24 measured 4
+# epochs, not 2: every seed below every seed at 8).
 
 # %% [markdown]
 # ## 1. Setup
@@ -273,7 +273,7 @@ baseline = keras.Sequential(
 #   log of the right digit's probability: near 0 when it is near 1, large when the network is
 #   confidently wrong;
 # - the **optimizer** nudges every weight and bias a little in the direction that lowers the loss.
-#   Adam, the usual choice, gives each its own step size; its **learning rate**, the overall step
+#   Adam gives each its own step size; its **learning rate**, the overall step
 #   size, is 0.001 by default.
 #
 # `metrics=["accuracy"]` also reports the **accuracy**, the share of right answers.
@@ -310,7 +310,9 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # the frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, black filling the
 # edges. The aim: the network learns what stays the same when a digit moves, rather than memorising
 # its images. Keras's random image layers do it, at the start of the model: they act only in
-# training, so validation, test and your own digits are never altered.
+# training, so validation, test and your own digits are never altered. Each layer resamples the
+# image, averaging neighbouring pixels: the network trains on digits a little blurrier than those it
+# is scored on.
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -358,12 +360,12 @@ plt.show()
 # %% [markdown]
 # ## 10. Batch normalisation, and the whole network
 #
-# **Batch normalisation** is meant to keep the numbers inside the network in a steady range, so
-# training can take larger steps (measured in section 24). After each convolution and the dense
-# layer, it rescales each channel to mean 0 and variance 1 over the batch (and, after a convolution,
-# over all positions), then applies a learned scale and shift. For predicting, it keeps running
-# averages of those means and variances; `momentum=0.9` sets how fast they follow new batches: about
-# the last 10. The shift does what a bias would, so the layers before it have none
+# **Batch normalisation** is meant to keep the numbers inside the network in a steady range, which
+# allows larger steps; section 24 measures what removing it costs. After each convolution and the
+# dense layer, it rescales each channel to mean 0 and variance 1 over the batch (and, after a
+# convolution, over all positions), then applies a learned scale and shift. For predicting, it keeps
+# running averages of those means and variances; `momentum=0.9` sets how fast they follow new
+# batches: about the last 10. The shift does what a bias would, so the layers before it have none
 # (`use_bias=False`), and the ReLU becomes its own layer after it.
 
 # %% tags=["model"]
@@ -415,7 +417,8 @@ print(
 # ## 11. Two changes to training: a schedule and label smoothing
 #
 # The CNN trains as the baseline did (`fit`, Adam, batches of `BATCH_SIZE`), for `EPOCHS` epochs
-# rather than 5, with two changes meant to help it end better (measured in section 24).
+# rather than 5, with two changes meant to help it end better (section 24: label smoothing passes
+# in the 8-epoch run; the schedule, no finding).
 #
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002
 # during the first epoch (the first quarter of a run shorter than four epochs), then falls along a
@@ -451,8 +454,7 @@ plt.show()
 # **Label smoothing** (`LABEL_SMOOTHING`, in the first cell): with 0.1, the training targets become
 # 0.91 for the right digit and 0.01 for the others, instead of 1 and 0. Targets of exactly 1 and 0
 # can only be approached by making the weights ever larger; smoothed ones can be met. As a side
-# effect, the network learns to give the digit it reads about 0.91, not 1 (section 17). In the full
-# run it scored higher on every seed (section 24).
+# effect, the network learns to give the digit it reads about 0.91, not 1 (section 17).
 
 # %% [markdown]
 # ## 12. Check, then train the network
@@ -586,26 +588,24 @@ plt.show()
 # **How to read them.** The schedule brings the learning rate close to 0 over the last epochs, so
 # (with 8 epochs or more) both curves flatten there: a flat end says the steps became small, not
 # that the model is done. Overfitting would show as a validation loss rising over several epochs
-# while the training loss falls (the cell prints where each loss was lowest). A training accuracy
-# below or above the validation accuracy says little by itself: the training figure is averaged over
-# the epoch, on augmented images.
+# while the training loss falls (the cell prints where each loss was lowest). A gap between training
+# and validation accuracy says little by itself: they are measured differently (above).
 #
-# Compare the validation accuracy with the dense baseline's, printed beside it. The gap is what all
-# the differences buy together, not convolution alone: the layers, augmentation, the schedule, label
-# smoothing and the length of training.
+# Compare the validation accuracy with the dense baseline's, printed beside it. On this seed, the
+# gap is what all the differences buy together, not convolution alone: the layers, augmentation, the
+# schedule, label smoothing and the length of training.
 
 # %% [markdown]
 # ## 14. Evaluate on the test set
 #
 # The 10,000 test images played no part in training or in choosing the recipe, so their score is an
-# honest estimate for new digits from the same source. It is still a measurement: if the model reads
-# a share *p* of all such digits correctly, the count right among *n* = 10,000 is **binomial**, like
-# *n* coin tosses each right with chance *p*; so the test accuracy is *p* give or take about
-# 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation), about ±0.14 points near 99.5%.
-# Another seed (`SEED`, in the first cell) trains a slightly different model too: how far results
-# move from seed to seed, the **seeds' spread**, is measured on the validation images in section 24:
-# in the default setting (8 epochs: 99.55% to 99.60%), in the exercises' setting and in a 25-epoch
-# run.
+# honest estimate for new digits from the same source. If the model reads a share *p* of all such
+# digits correctly, the count right among *n* = 10,000 is **binomial**, like *n* coin tosses each
+# right with chance *p*; so the test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in
+# 95% of cases (a normal approximation), about ±0.14 points near 99.5%. Another seed (`SEED`, in the
+# first cell) trains a slightly different model too: how far results move from seed to seed, the
+# **seeds' spread**, is measured on the validation images in section 24: in the default setting (8
+# epochs: 99.55% to 99.60%), in the exercises' setting and in a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -667,13 +667,13 @@ print("wrote outputs/metrics.json")
 #
 # - **`.keras`**, Keras 3's own format: a zip archive of the architecture, the weights and the
 #   optimizer state (so training could resume);
-# - **`.h5`** (HDF5), Keras 2's format (`tf.keras`), for older tools; Keras 3 calls it *legacy* and
-#   warns, which we hush.
+# - **`.h5`** (HDF5), Keras 2's format (`tf.keras`); Keras 3 calls it *legacy* and warns, which we
+#   hush, and Keras 2 cannot always read what Keras 3 writes.
 #
-# The augmentation layers are saved with the model, and do nothing when it predicts. We reload both
-# files and compare their predictions on 1,000 test images with the model's in memory;
-# `load_model_file` loads for predicting only (`compile=False`: without the loss and optimizer) and
-# gives a clear error on a file that is missing or not a Keras model.
+# The augmentation layers are saved with the model. We reload both files and compare their
+# predictions on 1,000 test images with the model's in memory; `load_model_file` loads for
+# predicting only (`compile=False`: without the loss and optimizer) and gives a clear error on a
+# file that is missing or not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -966,8 +966,9 @@ plt.show()
 # ## 19. Look inside: feature maps, and a map of what it learned
 #
 # A filter shows what one unit looks for; the feature maps show what the network finds in one digit.
-# Feed one validation digit through and keep each convolution block's output, one feature map per
-# channel. Below, for each block, the 8 channels most active on this digit.
+# Feed one validation digit through and keep each convolution block's output (after its ReLU, before
+# any pooling), one feature map per channel. Below, for each block, the 8 channels most active on
+# this digit.
 
 # %%
 digit = x_val[0]
@@ -1056,7 +1057,7 @@ plt.show()
 # Will the model read *your* handwriting? Not from a plain photo: it is large, has dark ink on light
 # paper, and the digit can sit anywhere. The model was trained on digits prepared as MNIST's were:
 # the ink as high values on a background of 0, its bounding box scaled to fit 20×20 pixels, placed
-# in a 28×28 frame by its centre of mass. The data shows both:
+# in a 28×28 frame by its centre of mass. The data shows the last two:
 
 # %% tags=["mnist-facts"]
 # (N, 28): which rows and which columns of each image hold ink
@@ -1143,8 +1144,7 @@ def read_image(image: str | Path | np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 2: grayscale** (collapsed). A transparent background (as a drawing program may save it) is
-# laid on white paper first.
+# **Step 2: grayscale** (collapsed). A transparent background is laid on white paper first.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 2, to_grayscale(): colour to gray, a transparent background laid on white paper
@@ -1171,8 +1171,7 @@ def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 4: find the ink.** A threshold separates ink from paper, and specks are dropped (the
-# comments say how).
+# **Step 4: find the ink.** A threshold separates ink from paper, and specks are dropped.
 
 # %% tags=["prepare-digit"]
 def find_ink(ink: np.ndarray) -> np.ndarray:
@@ -1240,8 +1239,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 
 
 # %% [markdown]
-# **Step 6: centre by mass.** The collapsed cell moves the 20-pixel digit in a 28×28 frame, by whole
-# pixels, until its centre of mass is nearest to MNIST's (`MNIST_CENTRE`).
+# **Step 6: centre by mass.** The collapsed cell moves the 20-pixel digit in a 28×28 frame until its
+# centre of mass is nearest to MNIST's (`MNIST_CENTRE`).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 6, centre_by_mass(): the digit moved by whole pixels to put its centre of mass nearest
@@ -1304,9 +1303,9 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 #
 # Now pictures that MNIST's makers never prepared. `data/samples/` holds 30 pictures of digits
 # typeset in four of OpenCV's Hershey fonts: dark ink on tinted, grainy paper, chalk on a board, ink
-# on a transparent background, off-centre. Opened without its `data/` folder (uploaded alone to
-# Colab, say), the notebook draws ten of its own (the first collapsed cell below): 0 to 9 in a
-# script font on grainy grey paper. The second plots each step and the model's answers.
+# on a transparent background, off-centre. Opened without its `data/` folder, the notebook draws ten
+# of its own (the first collapsed cell below): 0 to 9 in a script font on grainy grey paper. The
+# second plots each step and the model's answers.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["samples"]
 # @title Ten sample pictures, drawn here when the notebook runs without data/samples/
@@ -1746,13 +1745,13 @@ pad
 # | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | — |
 #
 # How to read it: a gap counts only when every seed of one variant scores beyond every seed of the
-# other; anything else is no finding. In the exercises' setting, batch normalisation passes: without
-# it the three runs scored 98.55% to 98.63%, all below the recipe's lowest, 98.75%; about 0.25
-# points on average. The schedule and the momentum of 0.9 scored 0.17 and 0.23 points more on
-# average in that setting, but their ranges overlap the recipe's: no finding. No finding either for
-# the 5×5 filters, the missing biases, dropout (which zeroes a random share of the dense layer's
-# outputs in training) or augmentation on MNIST as it comes: −0.17 points in the exercises' setting
-# (ranges touch), +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images).
+# other; anything else is no finding. In the exercises' setting, batch normalisation passes: all
+# three runs without it scored below the recipe's lowest; about 0.25 points on average. The schedule
+# (whose variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more
+# on average, but their ranges overlap the recipe's: no finding. No finding either for the 5×5
+# filters, the missing biases, dropout (which zeroes a random share of the dense layer's outputs in
+# training) or augmentation on MNIST as it comes: −0.17 points in the exercises' setting (ranges
+# touch), +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images).
 #
 # **Label smoothing** passes in the full run (8 epochs, all 54,000): validation accuracy 99.55%,
 # 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, about 0.07 points more on average;
@@ -1764,8 +1763,10 @@ pad
 # |---|---|---|---|
 # | validation accuracy | 99.42% [99.32, 99.52] | 99.57% [99.55, 99.60] | 99.63% [99.62, 99.67] |
 #
-# Each step passes the rule, but the 4 epochs after the fourth bought 0.15 points, the 17 after the
-# eighth 0.07 (4 of 6,000 images; unrounded means): past 8, an epoch buys a tenth as much.
+# Each step passes the rule (from 8 to 25 by one image, 5,977 against 5,976 of 6,000; the 25-epoch
+# runs were made earlier, on another processor), but the 4 epochs after the fourth bought 0.15
+# points, the 17 after the eighth 0.07 (4 of 6,000 images; unrounded means): past 8, an epoch buys
+# a tenth as much.
 #
 # **The exercises** have their own setting: in the first cell set `EPOCHS = 3` and
 # `TRAIN_SAMPLES = 18_000` (all the cells then ran in 2 minutes on the stored run's processor). Make
@@ -1780,13 +1781,12 @@ pad
 #
 # <details><summary>Answer</summary>
 #
-# The sanity check prints about 2.30 again (2.30 to 2.32): for outputs of 1/10 the loss is ln 10
-# whatever the targets. After training, the last epoch's training loss is 0.071 to 0.075 without
-# smoothing, 0.592 to 0.594 with it: each less than 0.1 above its floor (0, or 0.50 with smoothing:
-# section 13). The two losses cannot be compared: each measures the outputs against different
-# targets. The validation accuracy is 98.82% to 99.10%, against 98.75% to 98.98%: the ranges
-# overlap, so no finding. Under the mistakes, see whether the median score now sits above the share
-# of right answers.
+# The sanity check prints about 2.30 again (2.30 to 2.32), whatever the targets (section 12). After
+# training, the last epoch's training loss is 0.071 to 0.075 without smoothing, 0.592 to 0.594 with
+# it: each less than 0.1 above its floor (0, or 0.50 with smoothing: section 13). The two losses
+# cannot be compared: each measures the outputs against different targets. The validation accuracy
+# is 98.82% to 99.10%, against 98.75% to 98.98%: the ranges overlap, so no finding. Under the
+# mistakes, see whether the median score now sits above the share of right answers.
 # </details>
 
 # %% [markdown]
@@ -1819,8 +1819,9 @@ pad
 # reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on the digits as they
 # are. The table's validation ranges touch; this time every seed without it scored above every seed
 # with it (98.97% to 99.10% against 98.77% to 98.93%): in this short setting augmentation costs a
-# little on centred digits. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with. That move is the kind augmentation trains on, a little
-# larger; `prepare_digit` re-centres your own digits (section 22), so this says little about them.
+# little on centred digits. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with. That move
+# is the kind augmentation trains on, a little larger; `prepare_digit` re-centres your own digits
+# (section 22), so this says little about them.
 # </details>
 
 # %% [markdown]
