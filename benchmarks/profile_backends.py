@@ -110,15 +110,21 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(profile(args.steps, args.passes)))
         return {}
     backends = args.backend or ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
+    sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
+    results = in_children("benchmarks.profile_backends", backends, sizes)
+    report(results)
+    write_results(results, "profile_backends.json")
+    return results
+
+
+def in_children(module: str, backends: list[str], arguments: list[str]) -> dict:
+    """``python -m module --child *arguments`` once per backend, each in a fresh process (Keras
+    picks its backend at import): the JSON each prints last, by backend."""
     results = {}
     for backend in backends:
-        print(
-            f"profiling {backend}: {args.passes} passes of {args.steps} steps per set-up",
-            flush=True,
-        )
-        sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
+        print(f"profiling {backend}: {' '.join(arguments)}", flush=True)
         child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.profile_backends", "--child", *sizes],
+            [sys.executable, "-m", module, "--child", *arguments],
             cwd=ROOT,
             env=dict(os.environ, KERAS_BACKEND=backend, MNIST_QUICK="1"),
             capture_output=True,
@@ -126,12 +132,14 @@ def main(argv: list[str] | None = None) -> dict:
             check=True,
         )
         results[backend] = json.loads(child.stdout.strip().splitlines()[-1])
-    report(results)
-    out = output_root() / "outputs" / "profile_backends.json"
+    return results
+
+
+def write_results(results: dict, name: str) -> None:
+    out = output_root() / "outputs" / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out}")
-    return results
 
 
 def report(results: dict) -> None:

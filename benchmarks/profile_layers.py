@@ -24,13 +24,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 
-from notebooks.notebook_tools import DATA_TAGS, ROOT, SETUP_TAGS, output_root, run_tagged_cells
+from benchmarks.profile_backends import in_children, write_results
+from notebooks.notebook_tools import run_tagged_cells
 
 VERSIONS = (
     "block 1",
@@ -75,7 +73,7 @@ def models(cells: dict) -> dict:
 
 def profile(steps: int, passes: int) -> dict:
     """Runs in a child process whose KERAS_BACKEND is set."""
-    cells = run_tagged_cells(*SETUP_TAGS, *DATA_TAGS, "augmentation", "model")
+    cells = run_tagged_cells("preprocess", "model")  # and the cells they need
     batch = cells["BATCH_SIZE"]
     x, y = cells["x_train"][: batch * steps], cells["y_train"][: batch * steps]
     versions = models(cells)
@@ -123,24 +121,10 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(profile(args.steps, args.passes)))
         return {}
     backends = args.backend or ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
-    results = {}
-    for backend in backends:
-        print(f"profiling {backend}: {args.passes} passes of {args.steps} steps", flush=True)
-        sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
-        child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.profile_layers", "--child", *sizes],
-            cwd=ROOT,
-            env=dict(os.environ, KERAS_BACKEND=backend, MNIST_QUICK="1"),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[backend] = json.loads(child.stdout.strip().splitlines()[-1])
+    sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
+    results = in_children("benchmarks.profile_layers", backends, sizes)
     report(results)
-    out = output_root() / "outputs" / "profile_layers.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results(results, "profile_layers.json")
     return results
 
 
