@@ -86,10 +86,6 @@ TAGS = {
     # Also features, learned and projections, from the look inside's untagged cells.
     "show-pad": Tag("shows the drawing pad", ("drawing-pad", "train")),
 }
-# Groups of tags in the notebook's order. Naming the last tag of a group is enough to run the group
-# (its cells need the others); naming them all makes each run even when the namespace holds it.
-SETUP_TAGS = ("parameters", "setup", "imports")
-DATA_TAGS = ("load-data", "load-call", "preprocess")
 # The cells that define the network and its training, in the order they run.
 TRAINING_TAGS = ("augmentation", "model", "schedule", "sanity-check", "train")
 # An edit of a cell: (its tag, a text in it, what replaces the text). A text that is one whole line,
