@@ -100,10 +100,20 @@ def profile(steps: int, passes: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    title = __doc__.splitlines()[0]
+    return command_line(argv, "benchmarks.profile_backends", title, profile, report, 100, 7)
+
+
+def command_line(
+    argv: list[str] | None, module: str, description: str, profile, report, steps: int, passes: int
+) -> dict:
+    """A profiling module's command: with --child, ``profile`` in this process (whose backend is
+    set); without, that module once per backend in a child process, then ``report`` and the
+    results written to ``outputs/<module's last name>.json``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"])
-    parser.add_argument("--steps", type=int, default=100, help="training steps per pass")
-    parser.add_argument("--passes", type=int, default=7, help="passes per set-up")
+    parser.add_argument("--steps", type=int, default=steps, help="training steps per pass")
+    parser.add_argument("--passes", type=int, default=passes, help="passes of each version")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -111,9 +121,9 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     backends = args.backend or ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
     sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
-    results = in_children("benchmarks.profile_backends", backends, sizes)
+    results = in_children(module, backends, sizes)
     report(results)
-    write_results(results, "profile_backends.json")
+    write_results(results, module.rsplit(".", 1)[-1] + ".json")
     return results
 
 

@@ -21,13 +21,10 @@ import.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
 import statistics
 import time
 
-from benchmarks.profile_backends import in_children, write_results
+from benchmarks.profile_backends import command_line
 from notebooks.notebook_tools import run_tagged_cells
 
 VERSIONS = (
@@ -111,21 +108,8 @@ def report(results: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=["tensorflow", "jax", "torch"])
-    parser.add_argument("--steps", type=int, default=40, help="training steps per pass")
-    parser.add_argument("--passes", type=int, default=5, help="passes per version")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(profile(args.steps, args.passes)))
-        return {}
-    backends = args.backend or ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
-    sizes = ["--steps", str(args.steps), "--passes", str(args.passes)]
-    results = in_children("benchmarks.profile_layers", backends, sizes)
-    report(results)
-    write_results(results, "profile_layers.json")
-    return results
+    title = __doc__.splitlines()[0]
+    return command_line(argv, "benchmarks.profile_layers", title, profile, report, 40, 5)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,27 @@ def test_a_finished_run_is_read_back_not_run_again(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.partial"))
 
 
+class StubModel:
+    """Stands for the reference's trained model: its size, and a file when saved."""
+
+    def count_params(self) -> int:
+        return 34_826
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text("a model")
+
+
+def stub_reference(accuracy: float, seconds: float):
+    """A stand-in for reference.train_reference: one epoch's curve and the given scores."""
+
+    def train_reference(seed, epochs, data, progress):
+        curve = [{"epoch": 1, "train_seconds": seconds, "test_accuracy": accuracy, "seed": seed}]
+        row = {"seed": seed, "test_accuracy": accuracy, "train_seconds": seconds, "curve": curve}
+        return StubModel(), row
+
+    return train_reference
+
+
 def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A --quick run with the training stubbed: the shape of benchmark.json, and the curve's
     picture."""
@@ -117,16 +138,7 @@ def test_a_run_writes_every_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     x, y = rng.random((64, 28, 28, 1), dtype=np.float32), np.eye(10)[rng.integers(0, 10, 64)]
     monkeypatch.setattr(reference, "load_data", lambda: (x, y, x, y))
 
-    class Model:
-        def count_params(self) -> int:
-            return 34_826
-
-        def save(self, path: Path) -> None:
-            Path(path).write_text("a model")
-
-    def train_reference(seed, epochs, data, progress):
-        curve = [{"epoch": 1, "train_seconds": 9.0, "test_accuracy": 0.95, "seed": seed}]
-        return Model(), {"seed": seed, "test_accuracy": 0.95, "train_seconds": 9.0, "curve": curve}
+    Model, train_reference = StubModel, stub_reference(0.95, 9.0)
 
     def run_notebook(label, parameters, env, progress, output_root):
         progress.next_run(label)
@@ -226,18 +238,7 @@ def test_quick_mode_runs_beside_full_mode_and_no_budget_is_trained_twice(
     }
     monkeypatch.setattr(compare, "notebook_settings", lambda quick: settings[quick])
 
-    class Model:
-        def count_params(self) -> int:
-            return 34_826
-
-        def save(self, path: Path) -> None:
-            Path(path).write_text("a model")
-
-    def train_reference(seed, epochs, data, progress):
-        curve = [{"epoch": 1, "train_seconds": 100.0, "test_accuracy": 0.99, "seed": seed}]
-        return Model(), {"seed": seed, "test_accuracy": 0.99, "train_seconds": 100.0} | {
-            "curve": curve
-        }
+    Model, train_reference = StubModel, stub_reference(0.99, 100.0)
 
     trained = []
 
