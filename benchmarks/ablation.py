@@ -7,7 +7,7 @@ over seeds, with one change at a time made to the notebook's own cells.
     python -m benchmarks.ablation --seeds 42 43  # fewer seeds (default 42, 43, 44)
     python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images
 
-Section 24 of the notebook asks the learner to change one thing and compare; its table gives what
+Section 25 of the notebook asks the learner to change one thing and compare; its table gives what
 each ingredient of the recipe is worth, undone on its own. This script makes the same changes to the
 notebook's own cells (run by tag, with the edits the exercises quote), trains, and scores on the
 6,000 validation images: the test set is never touched, since this is how the recipe is chosen. The
@@ -71,7 +71,7 @@ MOVED = (
     "moved[:, :, 3:] = x_val[:, :, :-3]",
     "model.evaluate(moved, y_val, verbose=0)",
 )
-# The exercises' own setting, which section 24 asks the learner to set in the first cell (shorter
+# The exercises' own setting, which section 25 asks the learner to set in the first cell (shorter
 # than quick mode), and in which its table's first column and the answers were measured.
 EXERCISE_SETTINGS = {"EPOCHS": 3, "TRAIN_SAMPLES": 18_000}
 

@@ -1,5 +1,6 @@
 """How fast the drawing pad answers, in a real browser: from each stroke's pointer-up to the last of
-its three feature maps painted, and the size of what the kernel sends for a stroke.
+its pictures painted (the heat map and the three blocks' feature maps), and the size of what the
+kernel sends for a stroke.
 
     python -m benchmarks.pad_latency             # 26 strokes: a 7, a 3, then each digit twice
     python -m benchmarks.pad_latency --rounds 1  # a 7, a 3, then each digit once
@@ -25,7 +26,8 @@ from notebooks.notebook_tools import output_root
 # Code run in the notebook's kernel: the size of one stroke's message, as the browser receives it.
 MESSAGE_SIZE = """
 print(sum(len(json.dumps(getattr(pad, name)))
-          for name in ("digit", "probabilities", "preview", "maps", "point", "message")))
+          for name in ("digit", "probabilities", "preview", "maps", "heat", "heat_digits", "point",
+                       "message")))
 """
 
 

@@ -147,15 +147,18 @@ def draw_on_pad(page, pad, digit: str) -> None:
     stroke_and_wait(page, pad.locator("canvas.pad"), stroke_points(digit, 200, (140, 140)))
 
 
+PICTURES = 4  # painted for each stroke: the heat map and each block's feature maps
+
+
 def latencies(page) -> list[float]:
-    """Milliseconds from each pointer-up on the pad to the last of the three maps painted."""
+    """Milliseconds from each pointer-up on the pad to the last of its pictures painted."""
     ends, paints = page.evaluate("() => [window.strokeEnds, window.mapPaints]")
-    return [sorted(p for p in paints if p > end)[2] - end for end in ends]
+    return [sorted(p for p in paints if p > end)[PICTURES - 1] - end for end in ends]
 
 
 # Test instruments, put into the page: the time of each pointer-up on the pad, and of each painting
-# of a feature-map canvas (the last thing the pad's view updates after a stroke, once its pictures
-# load).
+# of a feature-map or heat-map canvas (the last things the pad's view updates after a stroke, once
+# their pictures load).
 RECORD_TIMES = """() => {
   const pad = document.querySelector(".mnist-pad canvas.pad");
   window.strokeEnds = [];
@@ -165,6 +168,11 @@ RECORD_TIMES = """() => {
   CanvasRenderingContext2D.prototype.putImageData = function (...args) {
     putImageData.apply(this, args);
     if (this.canvas.classList.contains("maps")) window.mapPaints.push(performance.now());
+  };
+  const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    drawImage.apply(this, args);
+    if (this.canvas.classList.contains("heat")) window.mapPaints.push(performance.now());
   };
 }"""
 RUN_IN_KERNEL = """async (code) => {
@@ -182,12 +190,12 @@ RUN_IN_KERNEL = """async (code) => {
 
 
 def stroke_and_wait(page, canvas, strokes: list) -> None:
-    """Draw strokes one at a time, each after the view has shown the one before (three maps
-    painted)."""
+    """Draw strokes one at a time, each after the view has shown the one before (all its
+    pictures painted)."""
     for points in strokes:
         paints = page.evaluate("() => window.mapPaints.length")
         draw_stroke(page, canvas, points)
-        page.wait_for_function(f"window.mapPaints.length >= {paints + 3}", timeout=30_000)
+        page.wait_for_function(f"window.mapPaints.length >= {paints + PICTURES}", timeout=30_000)
 
 
 def draw_stroke(page, canvas, points) -> None:

@@ -17,7 +17,7 @@
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
 # takes time:** the full run, 8 epochs, trained for about 5 minutes on the 2-core processor that
 # made the stored run (section 12 prints it). For a first pass, set `QUICK = True` in the first
-# cell: 2 epochs, a quarter of the training, for a less accurate model (section 24 measured 4
+# cell: 2 epochs, a quarter of the training, for a less accurate model (section 25 measured 4
 # epochs, not 2: every seed below every seed at 8).
 
 # %% [markdown]
@@ -361,7 +361,7 @@ plt.show()
 # ## 10. Batch normalisation, and the whole network
 #
 # **Batch normalisation** is meant to keep the numbers inside the network in a steady range, which
-# allows larger steps; section 24 measures what removing it costs. After each convolution and the
+# allows larger steps; section 25 measures what removing it costs. After each convolution and the
 # dense layer, it rescales each channel to mean 0 and variance 1 over the batch (and, after a
 # convolution, over all positions), then applies a learned scale and shift. For predicting, it keeps
 # running averages of those means and variances; `momentum=0.9` sets how fast they follow new
@@ -417,7 +417,7 @@ print(
 # ## 11. Two changes to training: a schedule and label smoothing
 #
 # The CNN trains as the baseline did (`fit`, Adam, batches of `BATCH_SIZE`), for `EPOCHS` epochs
-# rather than 5, with two changes meant to help it end better (section 24: label smoothing passes
+# rather than 5, with two changes meant to help it end better (section 25: label smoothing passes
 # in the 8-epoch run; the schedule, no finding).
 #
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002
@@ -559,18 +559,19 @@ print(
 print(f"validation loss: {lowest(val_loss)}")
 print(f"training loss: {lowest(train_loss)}; floor {floor:.2f} (label smoothing {LABEL_SMOOTHING})")
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The curves: accuracy and loss per epoch, on the training batches and the validation images
 epoch_numbers = np.arange(1, EPOCHS + 1)
 fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
 ax_acc.plot(epoch_numbers, history.history["accuracy"], "o-", label="training")
 ax_acc.plot(epoch_numbers, val_accuracy, "o-", label="validation")
-# Zoomed in on the range that matters: epoch 1's training accuracy, far below the rest, is left
-# below the axis.
-skip = 1 if EPOCHS > 1 else 0
-shown = history.history["accuracy"][skip:] + history.history["val_accuracy"]
-ax_acc.set_ylim(np.floor(100 * min(shown)) / 100 - 0.005, 1.0)
-below = f" (epoch 1's training accuracy, {history.history['accuracy'][0]:.2f}, is below)"
-ax_acc.set(title="Accuracy" + (below if skip else ""), xlabel="epoch", ylabel="accuracy")
+# Zoomed in on all but epoch 1's training accuracy, which the title names if it falls below.
+zoomed = history.history["accuracy"][1:] + history.history["val_accuracy"]
+bottom = np.floor(100 * min(zoomed)) / 100 - 0.005
+ax_acc.set_ylim(bottom, 1.0)
+first = history.history["accuracy"][0]
+below = f" (epoch 1's training accuracy, {first:.2f}, is below)" if first < bottom else ""
+ax_acc.set(title="Accuracy" + below, xlabel="epoch", ylabel="accuracy")
 ax_acc.legend()
 ax_loss.plot(epoch_numbers, train_loss, "o-", label="training")
 ax_loss.plot(epoch_numbers, val_loss, "o-", label="validation")
@@ -604,7 +605,7 @@ plt.show()
 # right with chance *p*; so the test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in
 # 95% of cases (a normal approximation), about ±0.14 points near 99.5%. Another seed (`SEED`, in the
 # first cell) trains a slightly different model too: how far results move from seed to seed, the
-# **seeds' spread**, is measured on the validation images in section 24: in the default setting (8
+# **seeds' spread**, is measured on the validation images in section 25: in the default setting (8
 # epochs: 99.55% to 99.60%), in the exercises' setting and in a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
@@ -809,8 +810,15 @@ print(classification_report(val_labels, val_predictions, digits=4, zero_division
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
 top_probability = val_probabilities[wrong, val_predictions[wrong]]
-shown = wrong[np.argsort(-top_probability)][:12]
+right = val_predictions == val_labels
+right_median = np.median(val_probabilities[right].max(axis=1))
+print(f"right answers: {right.mean():.2%} of the images; their median score {right_median:.3f}")
+above = np.sum(top_probability > right_median)
+print(f"mistakes: median score {np.median(top_probability):.3f}, {above} above {right_median:.3f}")
 
+# %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# @title The 12 mistakes with the highest scores: the true digit, the digit read, its score
+shown = wrong[np.argsort(-top_probability)][:12]
 fig, axes = plt.subplots(2, 6, figsize=(12, 5.6))
 for ax in axes.flat:
     ax.axis("off")
@@ -825,15 +833,79 @@ fig.suptitle(
 )
 plt.tight_layout()
 plt.show()
-right = val_predictions == val_labels
-right_median = np.median(val_probabilities[right].max(axis=1))
-print(f"right answers: {right.mean():.2%} of the images; their median score {right_median:.2f}")
-above = np.sum(top_probability > right_median)
-print(f"mistakes: median score {np.median(top_probability):.2f}, {above} above {right_median:.2f}")
+
+# %% [markdown]
+# ## 18. Why did it read that? Cover a patch, read again
+#
+# Which part of the image did an answer come from? **Occlusion sensitivity** (Zeiler and Fergus,
+# 2014) asks the network itself: cover a 6×6 patch of the image with blank paper (zeros), read the
+# image again, and see how much each digit's score falls. `occlusion` covers every patch, 2 pixels
+# apart, in one batch, and gives each pixel the mean fall over the patches that cover it: a **heat
+# map** per digit. Its limits: a patch of blank paper is itself something the network never saw, and
+# the map shows *where* the evidence lies, not what the network made of it.
+
+# %% tags=["occlusion"]
+PATCH, STEP = 6, 2  # the covered squares' side, and the distance between two of them, in pixels
+STARTS = range(0, 28 - PATCH + 1, STEP)  # 0, 2, ..., 22: 12 along each side
+CORNERS = [(row, col) for row in STARTS for col in STARTS]  # the patches' top left corners
+
+
+def occlusion(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 28×28 image's 10 probabilities, and for each pixel and digit how much covering the
+    patches over that pixel lowers the digit's probability, on average: shape (28, 28, 10)."""
+    copies = np.repeat(np.reshape(image, (1, 28, 28, 1)), len(CORNERS) + 1, axis=0)
+    for copy, (row, col) in zip(copies[1:], CORNERS):
+        copy[row : row + PATCH, col : col + PATCH] = 0  # the first copy stays whole
+    probabilities = keras.ops.convert_to_numpy(model(copies, training=False))
+    total, count = np.zeros((28, 28, 10)), np.zeros((28, 28, 1))
+    for fall, (row, col) in zip(probabilities[0] - probabilities[1:], CORNERS):
+        total[row : row + PATCH, col : col + PATCH] += fall
+        count[row : row + PATCH, col : col + PATCH] += 1
+    return probabilities[0], total / count
+
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["occlusion"]
+# @title heat_picture(): a heat map over its image, as RGB (the drawing pad shows the same)
+RED, BLUE = np.array([0.84, 0.15, 0.16]), np.array([0.12, 0.47, 0.71])
+
+
+def heat_picture(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """The image's ink in grey on white; over it red where covering lowers the score and blue where
+    it raises it, as strong as the value against the map's largest: RGB, uint8."""
+    largest = np.abs(heat).max()
+    strength = (heat / largest if largest > 0 else np.zeros_like(heat))[..., np.newaxis]
+    paper = np.repeat(1 - 0.6 * np.reshape(image, (28, 28, 1)), 3, axis=2)
+    colour = np.where(strength > 0, RED, BLUE)
+    alpha = 0.85 * np.abs(strength)
+    return np.round(255 * ((1 - alpha) * paper + alpha * colour)).astype(np.uint8)
 
 
 # %% [markdown]
-# ## 18. Look inside: the filters and the images that excite them
+# Here are the six mistakes above with the highest scores, each with the map of the digit it read
+# and of the true digit (collapsed). Red marks the evidence for a digit, blue the evidence against
+# it.
+
+# %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
+# @title The six mistakes, the map of the digit read, the map of the true digit
+fig, axes = plt.subplots(3, 6, figsize=(11, 6))
+worst = wrong[np.argsort(-top_probability)][:6]  # as section 17 ranked them
+for column, i in zip(axes.T, worst):
+    scores, heat = occlusion(model, x_val[i])
+    read, label = val_predictions[i], val_labels[i]
+    column[0].imshow(x_val[i, :, :, 0], cmap="gray")
+    column[0].set_title(f"true {label}, read {read}", fontsize=10)
+    for ax, d in zip(column[1:], (read, label)):
+        ax.imshow(heat_picture(x_val[i], heat[:, :, d]))
+        ax.set_title(f"map of {d} (p = {scores[d]:.2f})", fontsize=10)
+for ax in axes.flat:
+    ax.axis("off")
+fig.suptitle("Where the evidence lies: red, covering lowers that digit's score; blue, raises it")
+plt.tight_layout()
+plt.show()
+
+
+# %% [markdown]
+# ## 19. Look inside: the filters and the images that excite them
 #
 # The scores say *how well* the network reads digits, not *how*. `keras.Model(inputs, outputs)`,
 # Keras's **functional** way to make a model, can join the trained model's input to some of its
@@ -881,7 +953,8 @@ def most_active(maps: np.ndarray, count: int = 8) -> np.ndarray:
     return np.argsort(-maps.mean(axis=(0, 1)))[:count]
 
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The figure: the first layer's filters, each on its own colour scale
 filters = first_layer_filters(model)
 fig, axes = plt.subplots(4, 8, figsize=(10, 5.4))
 for k, ax in enumerate(axes.flat):
@@ -963,14 +1036,15 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 19. Look inside: feature maps, and a map of what it learned
+# ## 20. Look inside: feature maps, and a map of what it learned
 #
 # A filter shows what one unit looks for; the feature maps show what the network finds in one digit.
 # Feed one validation digit through and keep each convolution block's output (after its ReLU, before
 # any pooling), one feature map per channel. Below, for each block, the 8 channels most active on
 # this digit.
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The figure: a validation digit, and the 8 most active channels of each block
 digit = x_val[0]
 fig, axes = plt.subplots(3, 9, figsize=(12, 4.6))
 for row, maps in zip(axes, feature_maps(inside, digit)):
@@ -1019,24 +1093,24 @@ def nearest_centre_share(points: np.ndarray, labels: np.ndarray) -> float:
 
 # %% tags=["nbval-ignore-output"]
 features, predicted = learned_features(inside, x_val)
-val_wrong = predicted != val_labels
-spaces = {
-    "raw pixels (784 per image)": x_val.reshape(len(x_val), -1),
-    "learned features (128 per image)": features,
-}
-fig, axes = plt.subplots(1, 2, figsize=(13, 5.8))
-projections = {name: fit_map(vectors) for name, vectors in spaces.items()}
 learned = "learned features (128 per image)"
-for ax, (name, vectors) in zip(axes, spaces.items()):
-    points = projections[name].transform(vectors)
+spaces = {"raw pixels (784 per image)": x_val.reshape(len(x_val), -1), learned: features}
+projections = {name: fit_map(vectors) for name, vectors in spaces.items()}
+planes = {name: projections[name].transform(vectors) for name, vectors in spaces.items()}
+for name, points in planes.items():
+    share = nearest_centre_share(points, val_labels)
+    print(f"{name}: {share:.1%} of the images lie nearest to their own digit's centre")
+
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The figure: the two planes, coloured by the true digit, the mistakes circled
+val_wrong = predicted != val_labels
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.8))
+for ax, (name, points) in zip(axes, planes.items()):
     scatter = ax.scatter(*points.T, c=val_labels, cmap="tab10", s=3, alpha=0.6)
     ax.scatter(*points[val_wrong].T, facecolors="none", edgecolors="black", s=40, label="mistakes")
     share = nearest_centre_share(points, val_labels)
     ax.set(title=f"{name}: {share:.0%} nearest their digit's centre", xlabel="component 1")
     ax.set_ylabel("component 2")
-    print(
-        f"{name}: {share:.1%} of the images lie nearest to their own digit's centre on this plane"
-    )
 handles = scatter.legend_elements()[0] + [axes[1].get_legend_handles_labels()[0][0]]
 fig.legend(
     handles, [str(d) for d in range(10)] + ["mistakes"], title="true digit", loc="center right"
@@ -1052,7 +1126,7 @@ plt.show()
 # spread, not why one image was misread.
 
 # %% [markdown]
-# ## 20. How MNIST's digits were made, measured
+# ## 21. How MNIST's digits were made, measured
 #
 # Will the model read *your* handwriting? Not from a plain photo: it is large, has dark ink on light
 # paper, and the digit can sit anywhere. The model was trained on digits prepared as MNIST's were:
@@ -1085,7 +1159,8 @@ print(
 # Stroke width matters too, for digits drawn with a mouse or a marker; the cell estimates it from
 # the ink's area and outline length:
 
-# %% tags=["mnist-facts"]
+# %% cellView="form" jupyter={"source_hidden": true} tags=["mnist-facts"]
+# @title stroke_width(): twice the ink's area over the length of its outlines (OpenCV's contours)
 def stroke_width(mask: np.ndarray) -> float:
     """Mean width in pixels of the strokes in a binary mask: 2 × area / length of the outlines."""
     outlines, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
@@ -1093,6 +1168,7 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2 * np.count_nonzero(mask) / max(length, 1.0)
 
 
+# %% tags=["mnist-facts"]
 sample = train_images[:3000]  # a sample will do
 strokes = [stroke_width((image > 127).astype(np.uint8)) for image in sample]
 MNIST_STROKE = tuple(np.percentile(strokes, [10, 50, 90]).round(2).tolist())
@@ -1103,7 +1179,7 @@ print(
 
 
 # %% [markdown]
-# ## 21. Prepare your own picture: from a photo to a mask of the ink
+# ## 22. Prepare your own picture: from a photo to a mask of the ink
 #
 # For the model to read your digit, it must look like MNIST's. `prepare_digit` repeats MNIST's steps
 # on any picture, one function per step; a bad input gets a `ValueError` that says what is wrong.
@@ -1191,7 +1267,7 @@ def find_ink(ink: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# ## 22. Prepare your own picture: crop, scale and centre
+# ## 23. Prepare your own picture: crop, scale and centre
 #
 # The ink must now take MNIST's size and place. **Step 5: crop and scale** (collapsed). Cut out the
 # ink's bounding box and scale its longer side to 20 pixels. That scales the strokes too: a pen line
@@ -1299,7 +1375,7 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 
 
 # %% [markdown]
-# ## 23. Read your own handwriting: samples, a photo, a drawing pad
+# ## 24. Read your own handwriting: samples, a photo, a drawing pad
 #
 # Now pictures that MNIST's makers never prepared. `data/samples/` holds 30 pictures of digits
 # typeset in four of OpenCV's Hershey fonts: dark ink on tinted, grainy paper, chalk on a board, ink
@@ -1432,7 +1508,7 @@ if MY_DIGIT is not None:
 # **Draw a digit, and look inside.** Draw on the pad below (mouse, finger or pen). Each time you
 # lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
 # (28×28), its 10 probabilities, the 8 most active channels of each convolution block and where the
-# drawing lands on section 19's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
+# drawing lands on section 20's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
 # Here it is in JupyterLab, with a weaker model:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
@@ -1490,16 +1566,19 @@ from collections.abc import Callable
 
 def read_drawing(inside: keras.Model, data_url: str) -> dict[str, np.ndarray]:
     """For a drawing: the 28×28 image the network sees, each block's maps, the 128 features and the
-    10 probabilities, from one pass through section 18's look_inside model."""
+    10 probabilities, from one pass through section 19's look_inside model."""
     seen = prepare_digit(decode_drawing(data_url))
     outputs = next(inside_outputs(inside, seen[np.newaxis]))
     *maps, features, probabilities = [output[0] for output in outputs]  # of the one image
     return {"seen": seen, "maps": maps, "features": features, "probabilities": probabilities}
 
 
-def pad_view(inside: keras.Model, projection: PCA, to_map: Callable, data_url: str) -> dict:
+def pad_view(
+    model: keras.Model, inside: keras.Model, projection: PCA, to_map: Callable, data_url: str
+) -> dict:
     """What the pad shows for a drawing: the new value of each of its traits."""
     view = dict(digit=-1, probabilities=[], preview="", maps=[], point=[], message="Draw a digit")
+    view |= dict(heat="", heat_digits=[])
     if not data_url:  # a clear pad
         return view
     try:
@@ -1507,6 +1586,7 @@ def pad_view(inside: keras.Model, projection: PCA, to_map: Callable, data_url: s
     except ValueError as error:  # shown on the pad rather than raised in the kernel
         return view | {"message": str(error)}
     return view | {
+        **heat_view(model, found["seen"]),
         "digit": int(found["probabilities"].argmax()),
         "probabilities": found["probabilities"].round(4).tolist(),
         "preview": png_url(np.round(255 * found["seen"]).astype(np.uint8)),
@@ -1517,7 +1597,7 @@ def pad_view(inside: keras.Model, projection: PCA, to_map: Callable, data_url: s
 
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 3/9: the feature maps, as pictures for the browser
+# @title The drawing pad, 3/9: the feature maps and heat maps, as pictures for the browser
 def png_url(image: np.ndarray) -> str:
     """A gray or RGB uint8 image as a PNG data URL, for the browser."""
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
@@ -1526,7 +1606,7 @@ def png_url(image: np.ndarray) -> str:
 
 def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     """Channels of a block's output side by side, 1 pixel apart, each scaled to its own range as
-    section 19's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
+    section 20's pictures scale them: for each pixel, the index of its colour in MAGMA (uint8)."""
     height, width = maps.shape[:2]
     picture = np.zeros((height, len(channels) * (width + 1) - 1), np.uint8)
     for k, channel in enumerate(channels):
@@ -1538,13 +1618,27 @@ def tiles(maps: np.ndarray, channels: np.ndarray) -> np.ndarray:
     return picture
 
 
-MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 19's colours
+MAGMA = plt.get_cmap("magma")(np.arange(256), bytes=True)[:, :3]  # section 20's colours
+
+RUNNER_UP = 0.1  # the pad shows the second digit's map too when it scores at least this
+
+
+def heat_view(model: keras.Model, seen: np.ndarray) -> dict:
+    """Section 18's heat maps for the pad: the answer's, and beside it the runner-up's when that
+    scores at least RUNNER_UP, as one RGB picture; and the digits they are for."""
+    scores, heat = occlusion(model, seen)
+    digits = np.argsort(-scores)[:2]
+    digits = digits if scores[digits[1]] >= RUNNER_UP else digits[:1]
+    pictures = [heat_picture(seen, heat[:, :, d]) for d in digits]
+    if len(pictures) == 2:  # a white column between the two maps
+        pictures.insert(1, np.full((28, 1, 3), 255, np.uint8))
+    return {"heat": png_url(np.concatenate(pictures, axis=1)), "heat_digits": digits.tolist()}
 
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
-# @title The drawing pad, 4/9: section 19's map, as a picture for the browser
+# @title The drawing pad, 4/9: section 20's map, as a picture for the browser
 def map_picture(points: np.ndarray, labels: np.ndarray) -> tuple[str, Callable]:
-    """Section 19's map of the validation images' features, as a PNG data URL, and the function that
+    """Section 20's map of the validation images' features, as a PNG data URL, and the function that
     turns a point of the map into a place on that picture (as fractions of its width and height)."""
     fig, ax = plt.subplots(figsize=(3.2, 3.2), dpi=80)
     ax.scatter(*points.T, c=labels, cmap="tab10", s=2, alpha=0.5)
@@ -1602,6 +1696,16 @@ function showImage(img, src) {
   if (src) img.src = src;
 }
 
+function paintPicture(canvas, src) {  // an RGB picture, drawn pixel for pixel
+  canvas.hidden = !src;
+  const img = new Image();
+  img.onload = () => {
+    [canvas.width, canvas.height] = [img.width, img.height];
+    canvas.getContext("2d").drawImage(img, 0, 0);
+  };
+  if (src) img.src = src;
+}
+
 function paintMaps(canvas, src, colours) {  // a picture of colour indices, painted in its colours
   canvas.hidden = !src;
   const img = new Image();
@@ -1631,9 +1735,10 @@ function render({ model, el }) {
   const chart = make("div", "chart"), ring = make("div", "ring");
   const background = make("img", "background");
   chart.append(background, ring);
-  const inside = make("div", "inside");
-  const caption = (text) => make("div", "caption", text);
-  inside.append(caption("inside: the 8 most active channels of each block"), ...maps);
+  const inside = make("div", "inside"), caption = (text) => make("div", "caption", text);
+  const heatCaption = caption(""), heat = make("canvas", "heat");
+  inside.append(heatCaption, heat, caption("inside: the 8 most active channels of each block"));
+  inside.append(...maps);
   inside.append(caption("where its features land"), chart);
   const show = () => {
     const probabilities = model.get("probabilities"), point = model.get("point");
@@ -1645,10 +1750,14 @@ function render({ model, el }) {
     showImage(seen, model.get("preview"));
     const colours = model.get("colours");
     maps.forEach((canvas, block) => paintMaps(canvas, model.get("maps")[block], colours));
+    const [read, second] = model.get("heat_digits");
+    const of = second === undefined ? read : `${read} (left) or ${second} (right)`;
+    heatCaption.textContent = read === undefined ? "" : `covering red lowers the score of ${of}`;
+    paintPicture(heat, model.get("heat"));
     ring.hidden = point.length === 0;
     Object.assign(ring.style, { left: `${100 * point[0]}%`, top: `${100 * point[1]}%` });
   };
-  ["digit", "probabilities", "preview", "maps", "point", "message"].forEach((name) =>
+  ["digit", "probabilities", "preview", "maps", "heat", "point", "message"].forEach((name) =>
     model.on(`change:${name}`, show));
   showImage(background, model.get("map_image"));
   show();
@@ -1669,6 +1778,7 @@ PAD_CSS = """
   gap: 4px; }
 .mnist-pad .caption { font-size: 12px; color: #555; }
 .mnist-pad .maps { height: 30px; image-rendering: pixelated; align-self: flex-start; }
+.mnist-pad .heat { height: 84px; image-rendering: pixelated; align-self: flex-start; }
 .mnist-pad .chart { position: relative; width: max-content; }
 .mnist-pad .background { display: block; }
 .mnist-pad .ring { position: absolute; width: 14px; height: 14px; border: 3px solid black;
@@ -1696,8 +1806,10 @@ class DrawingPad(anywidget.AnyWidget):
     probabilities = traitlets.List([]).tag(sync=True)
     preview = traitlets.Unicode("").tag(sync=True)  # the 28×28 image it saw, as a PNG
     maps = traitlets.List([]).tag(sync=True)  # per block, its 8 most active channels (PNG)
+    heat = traitlets.Unicode("").tag(sync=True)  # section 18's heat maps, as a PNG
+    heat_digits = traitlets.List([]).tag(sync=True)  # the digits they are for
     colours = traitlets.List(MAGMA.ravel().tolist()).tag(sync=True)  # for the maps: R, G, B, R...
-    map_image = traitlets.Unicode("").tag(sync=True)  # section 19's map, as a PNG
+    map_image = traitlets.Unicode("").tag(sync=True)  # section 20's map, as a PNG
     point = traitlets.List([]).tag(sync=True)  # where the drawing lands on it: [x, y] fractions
     message = traitlets.Unicode("Draw a digit").tag(sync=True)  # or why the drawing cannot be read
 
@@ -1705,7 +1817,7 @@ class DrawingPad(anywidget.AnyWidget):
         self, model: keras.Model, projection: PCA, features: np.ndarray, labels: np.ndarray
     ):
         super().__init__()
-        self.inside, self.projection = look_inside(model), projection
+        self.model, self.inside, self.projection = model, look_inside(model), projection
         self.map_image, self.to_map = map_picture(projection.transform(features), labels)
 
     def __repr__(self) -> str:  # what a run without a notebook app shows instead of the pad
@@ -1713,7 +1825,7 @@ class DrawingPad(anywidget.AnyWidget):
 
     @traitlets.observe("drawing")
     def _read(self, change) -> None:
-        view = pad_view(self.inside, self.projection, self.to_map, change.new)
+        view = pad_view(self.model, self.inside, self.projection, self.to_map, change.new)
         with self.hold_sync():  # one message to the browser
             for name, value in view.items():
                 setattr(self, name, value)
@@ -1724,7 +1836,7 @@ pad = DrawingPad(model, projections[learned], features, val_labels)
 pad
 
 # %% [markdown]
-# ## 24. What each choice buys, and exercises
+# ## 25. What each choice buys, and exercises
 #
 # Each choice of sections 8 to 11 was changed alone (and dropout added) and measured over seeds 42,
 # 43 and 44 on the validation images: all in the exercises' setting (3 epochs on 18,000 images,
@@ -1821,7 +1933,7 @@ pad
 # with it (98.97% to 99.10% against 98.77% to 98.93%): in this short setting augmentation costs a
 # little on centred digits. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with. That move
 # is the kind augmentation trains on, a little larger; `prepare_digit` re-centres your own digits
-# (section 22), so this says little about them.
+# (section 23), so this says little about them.
 # </details>
 
 # %% [markdown]
@@ -1841,7 +1953,7 @@ pad
 # %% [markdown]
 # **Exercise 5: dark ink on light paper.** After the training cell of section 12, add a cell with
 # `model.evaluate(1 - x_val, y_val, verbose=0)`: the validation images with black and white swapped,
-# as a photo of ink on paper looks before step 3 of section 21. Predict the accuracy (the second
+# as a photo of ink on paper looks before step 3 of section 22. Predict the accuracy (the second
 # number).
 #
 # <details><summary>Answer</summary>

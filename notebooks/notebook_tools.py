@@ -75,6 +75,7 @@ TAGS = {
     "annotate": Tag("annotate_prediction(): OpenCV's picture of a prediction", ("imports",)),
     # Also val_predictions and val_probabilities, from an untagged cell before it.
     "mistakes": Tag("the validation mistakes with the highest scores", ("preprocess",)),
+    "occlusion": Tag("occlusion() and heat_picture(): section 18's heat maps", ("imports",)),
     "look-inside": Tag("filters, feature maps, strongest responses, the map", ("imports",)),
     "mnist-facts": Tag("MNIST_CENTRE and MNIST_STROKE, measured", ("load-call", "annotate")),
     "prepare-digit": Tag("prepare_digit() and its steps, and predict_digit()", ("mnist-facts",)),
@@ -82,7 +83,9 @@ TAGS = {
     # Also sample_paths, from an untagged cell before it.
     "plain-resize": Tag("prepare_digit against a plain resize", ("prepare-digit", "train")),
     "my-digit": Tag("the learner's own picture", ("samples", "train")),
-    "drawing-pad": Tag("the drawing pad's code, collapsed", ("look-inside", "prepare-digit")),
+    "drawing-pad": Tag(
+        "the drawing pad's code, collapsed", ("look-inside", "occlusion", "prepare-digit")
+    ),
     # Also features, learned and projections, from the look inside's untagged cells.
     "show-pad": Tag("shows the drawing pad", ("drawing-pad", "train")),
 }

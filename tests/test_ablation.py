@@ -1,4 +1,4 @@
-"""Section 24's exercises and benchmarks/ablation.py, which measures what they and the recipe's
+"""Section 25's exercises and benchmarks/ablation.py, which measures what they and the recipe's
 other choices give: every change is in the notebook as the exercises quote it, and, applied to the
 notebook's own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
 
@@ -18,17 +18,17 @@ from tests.helpers import RECIPE_PARAMS
 
 
 def exercise_cells() -> list[str]:
-    """The markdown of section 24, one cell per exercise."""
+    """The markdown of section 25, one cell per exercise."""
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 24. "))
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 25. "))
     end = next(i for i, c in enumerate(cells) if i > start and c.source.startswith("## "))
     return [c.source for c in cells[start:end] if c.source.startswith("**Exercise ")]
 
 
 def exercise_introduction() -> list[str]:
-    """The markdown cells of section 24 before its first exercise."""
+    """The markdown cells of section 25 before its first exercise."""
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 24. "))
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 25. "))
     end = next(i for i, c in enumerate(cells) if i > start and "**Exercise 1" in c.source)
     return [c.source for c in cells[start:end] if c.cell_type == "markdown"]
 
@@ -176,7 +176,7 @@ def test_the_modes_take_their_settings_from_where_they_are_stated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Full mode's epochs are the notebook's own, read from its cells (stubbed here with another
-    value); the exercises' setting is EXERCISE_SETTINGS (which section 24 quotes); --epochs measures
+    value); the exercises' setting is EXERCISE_SETTINGS (which section 25 quotes); --epochs measures
     other budgets of full mode, each under its own name; the measurements follow them."""
     measured = []
     monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})

@@ -42,7 +42,7 @@ def png_of(url: str) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def untrained(notebook_functions: dict) -> dict:
-    """An untrained network, section 18's look inside it, and a map fitted on 500 random feature
+    """An untrained network, section 19's look inside it, and a map fitted on 500 random feature
     rows."""
     keras = notebook_functions["keras"]
     keras.utils.set_random_seed(0)
@@ -196,6 +196,8 @@ def test_the_widget_shows_errors_instead_of_raising(
         "probabilities",
         "preview",
         "maps",
+        "heat",
+        "heat_digits",
         "point",
         "message",
     }
@@ -212,18 +214,19 @@ def test_the_widget_shows_errors_instead_of_raising(
     canvas = as_canvas(draw_digit("1"))
     pad.drawing = data_url(canvas)
     assert 0 <= pad.digit <= 9 and pad.message == "" and len(pad.probabilities) == 10
-    assert len(pad.maps) == 3 and len(pad.point) == 2
+    assert len(pad.maps) == 3 and len(pad.point) == 2 and pad.heat_digits[0] == pad.digit
     np.testing.assert_allclose(
         png_of(pad.preview) / 255, notebook_functions["prepare_digit"](canvas), atol=0.5 / 255
     )
     pad.drawing = ""  # the Clear button
     assert (pad.digit, pad.probabilities, pad.preview, pad.maps, pad.point, pad.message) == (
         -1, [], "", [], [], "Draw a digit")  # fmt: skip
+    assert (pad.heat, pad.heat_digits) == ("", [])
 
 
 @pytest.fixture(scope="module")
 def trained_pad(trained_notebook: dict) -> dict:
-    """The widget over the tests' trained model and section 19's map of 2,000 validation images."""
+    """The widget over the tests' trained model and section 20's map of 2,000 validation images."""
     namespace = dict(trained_notebook)
     inside = namespace["look_inside"](namespace["model"])
     features, _ = namespace["learned_features"](inside, namespace["x_val"][:2000])
@@ -239,9 +242,9 @@ def trained_pad(trained_notebook: dict) -> dict:
     }
 
 
-def test_the_widget_sends_what_section_19_computes(trained_pad: dict) -> None:
+def test_the_widget_sends_what_section_20_computes(trained_pad: dict) -> None:
     """For a drawn digit: the maps the widget sends are each block's 8 most active channels of
-    feature_maps(prepare_digit(drawing)), coloured as section 19 colours them; the point is the
+    feature_maps(prepare_digit(drawing)), coloured as section 20 colours them; the point is the
     map's projection of learned_features of the same 28×28 image, placed on the map's picture."""
     ns, pad = trained_pad, trained_pad["pad"]
     canvas = as_canvas(draw_digit("3"))
@@ -271,10 +274,42 @@ def test_the_widget_sends_what_section_19_computes(trained_pad: dict) -> None:
     )
     message = sum(
         len(json.dumps(getattr(pad, name)))
-        for name in ("digit", "probabilities", "preview", "maps", "point", "message")
+        for name in ("digit", "probabilities", "preview", "maps", "heat", "heat_digits", "point")
     )
     print(f"what the widget sends for one stroke: {message:,} bytes")
-    assert message < 8_000  # a few kB: three small PNGs, a 28×28 PNG and a few numbers
+    assert message < 16_000  # a few kB: four small PNGs, a 28×28 PNG and a few numbers
+
+
+@pytest.mark.parametrize("runner_up", [None, 0.0, 1.01])  # the notebook's; always; never
+def test_the_widget_sends_section_18s_heat_maps(
+    trained_pad: dict, runner_up: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heat picture the widget sends is heat_picture() of occlusion() for the same 28×28
+    image: the answer's map, then, after a white column, the runner-up's when it scores at least
+    RUNNER_UP, and only then."""
+    ns, pad = trained_pad, trained_pad["pad"]
+    if runner_up is not None:
+        monkeypatch.setitem(ns["heat_view"].__globals__, "RUNNER_UP", runner_up)
+    sizes = set()
+    for digit in "3817":
+        canvas = as_canvas(draw_digit(digit))
+        pad.drawing = ""  # so that the drawing is new to the pad, whatever it showed before
+        pad.drawing = data_url(canvas)
+        seen = ns["prepare_digit"](canvas)
+        scores, heat = ns["occlusion"](ns["model"], seen)
+        ranked, threshold = np.argsort(-scores), ns["heat_view"].__globals__["RUNNER_UP"]
+        expected = list(ranked[:2] if scores[ranked[1]] >= threshold else ranked[:1])
+        assert pad.heat_digits == expected and expected[0] == pad.digit
+        sent = png_of(pad.heat)
+        assert sent.shape == (28, 29 * len(expected) - 1, 3)
+        for k, d in enumerate(expected):
+            np.testing.assert_array_equal(
+                sent[:, 29 * k : 29 * k + 28], ns["heat_picture"](seen, heat[:, :, d])
+            )
+        if len(expected) == 2:
+            assert np.all(sent[:, 28] == 255)
+        sizes.add(len(expected))
+    assert runner_up is None or sizes == {1 if runner_up > 1 else 2}
 
 
 def test_the_map_picture_places_points_where_they_are(trained_pad: dict) -> None:

@@ -1,6 +1,6 @@
 """The recipe's claims and the look inside the network, on the notebook's own cells (run by tag):
 the dense baseline, the augmentation layers, the sanity check, the learning-rate schedule, the
-training call, the loss floor, and the functions of sections 18 and 19 on the tests' model."""
+training call, the loss floor, and the functions of sections 19 and 20 on the tests' model."""
 
 from __future__ import annotations
 
