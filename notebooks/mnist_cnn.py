@@ -11,14 +11,13 @@
 #
 # This notebook teaches a computer to read handwritten digits from **MNIST**, the classic set of
 # 70,000 images of the digits 0–9: a simple network first, then a small convolutional neural network
-# (CNN), which it evaluates, saves, uses with OpenCV, looks inside and tries on your handwriting.
-# Exercises close it.
+# (CNN), which it evaluates, saves, uses with OpenCV, looks inside and tries on your handwriting;
+# exercises close it. You need some Python and NumPy; no machine-learning background.
 #
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
-# takes time:** the full run, 8 epochs, trained for about 5 minutes on the 2-core processor that
-# made the stored run (section 12 prints it). For a first pass, set `QUICK = True` in the first
-# cell: 2 epochs, a quarter of the training, for a less accurate model (section 25 measured 4
-# epochs, not 2: every seed below every seed at 8).
+# takes time:** the full run, 8 epochs, takes minutes on a laptop's CPU (section 12 prints the
+# stored run's time). For a first pass, set `QUICK = True` in the first cell: 2 epochs, a quarter of
+# the training, for a less accurate model (section 25 found even 4 epochs below 8 on every seed).
 
 # %% [markdown]
 # ## 1. Setup
@@ -26,8 +25,8 @@
 # The settings that decide a run come first, where you can change them. Two collapsed cells apply
 # them, start Keras and print the library versions and the device. Keras trains on a GPU when its
 # backend sees one (TensorFlow, or JAX if `KERAS_BACKEND` names it), else on the CPU. The second
-# also seeds the random numbers (`keras.utils.set_random_seed`), so a rerun on the same machine and
-# software gives the same results; on other processors the last digits will differ a little.
+# also seeds the random numbers (`keras.utils.set_random_seed`): reruns on the same machine and
+# software match; other processors differ a little in the last digits.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run of 2 epochs; None: MNIST_QUICK, or False
@@ -93,7 +92,7 @@ if GPUS and BACKEND == "tensorflow":  # on a GPU, add numbers up in the same ord
     tf.config.experimental.enable_op_determinism()
 
 # %% [markdown]
-# The lesson's libraries: Keras, NumPy for arrays and Matplotlib for plots; the others are imported
+# The lesson's libraries: Keras, NumPy for arrays and Matplotlib for plots; others are imported
 # where first used.
 
 # %% tags=["imports"]
@@ -107,9 +106,9 @@ from keras import layers
 #
 # To learn to read digits, a network needs many labelled examples. MNIST's come from the handwriting
 # of US Census Bureau employees and high-school students: **60,000 training images and 10,000 test
-# images**, each 28×28 grayscale pixels, labelled with its digit. Keras downloads it with
-# `keras.datasets.mnist.load_data()`. A copy ships in `data/mnist.npz`, so the lesson works offline;
-# the collapsed cell checks its SHA-256 checksum, so a damaged file stops with a clear error.
+# images**, each 28×28 grayscale pixels, labelled with its digit. A copy ships in `data/mnist.npz`,
+# so the lesson works offline (else Keras downloads it: `keras.datasets.mnist.load_data()`); the
+# collapsed cell checks its SHA-256 checksum, so a damaged file stops with a clear error.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["load-data"]
 # @title load_mnist(): the checked copy in data/mnist.npz, or else Keras's download
@@ -140,7 +139,7 @@ def load_mnist(path: Path = DATA_PATH):  # path: a pathlib.Path
 
 
 # %% [markdown]
-# These raw arrays keep their names throughout; section 4 derives the networks' inputs from them.
+# These raw arrays keep their names; section 4 derives the networks' inputs from them.
 
 # %% tags=["load-call"]
 (train_images, train_labels), (test_images, test_labels) = load_mnist()
@@ -148,8 +147,9 @@ def load_mnist(path: Path = DATA_PATH):  # path: a pathlib.Path
 # %% [markdown]
 # ## 3. Look at the data
 #
-# First, look at 32 random training images, each with its label. Each is one channel of gray levels,
-# from 0 for the background to 255 for full ink: light strokes on black.
+# Seeing the data shows what the network must learn to read. Below, 32 random training images and
+# their labels: one channel of gray levels each, from 0 (background) to 255 (full ink), light
+# strokes on black.
 
 # %%
 rng = np.random.default_rng(SEED)
@@ -165,9 +165,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Then the numbers: how many images, their shape and pixel type, the value range, and (a collapsed
-# cell) whether every digit is about equally common. A lopsided set would teach a model to favour
-# common digits.
+# Then the numbers: how many images, their shape and pixel type, the value range, and (collapsed)
+# whether every digit is about equally common: a lopsided set would teach a model to favour common
+# digits.
 
 # %% tags=["inspect"]
 print(f"{len(train_images):,} training images and {len(test_images):,} test images")
@@ -200,7 +200,7 @@ plt.show()
 # %% [markdown]
 # ## 4. Prepare the data
 #
-# The networks want their input in this form:
+# Networks train well only on input in the form they expect:
 #
 # - **a channel axis**: Keras's image layers expect images shaped (height, width, channels); MNIST
 #   is grayscale, so one channel: (28, 28) becomes (28, 28, 1);
@@ -209,10 +209,10 @@ plt.show()
 # - **one-hot labels**: the label 3 becomes the vector `[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]`, one entry
 #   per digit, to compare with the network's 10 output probabilities.
 #
-# We also set aside the last 10% of the training images (`VALIDATION_SPLIT`) as a **validation
-# set**. The networks never train on them; they serve to watch training, compare models and study
-# the mistakes. The test set stays untouched until the final measurement in section 14, so nothing
-# we decide is tuned to it.
+# We set aside the last 10% of the training images (`VALIDATION_SPLIT`) as a **validation set**.
+# The networks never train on them: they serve to watch training, compare models and study
+# mistakes. The test set stays untouched until the final measurement (section 14), so nothing we
+# decide is tuned to it.
 
 # %% tags=["preprocess", "nbval-ignore-output"]
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -239,12 +239,10 @@ print(
 #
 # Start with the simplest network that could work, as a **baseline**: a better model has to beat it.
 # `keras.Sequential` stacks layers in order, after a `keras.Input` that gives the images' shape.
-# This one flattens each image into 784 numbers; then a **dense** layer of 128 units: each unit
-# multiplies each of the 784 numbers by its own weight, sums the products and adds its own learned
-# **bias**. Each sum goes through a **ReLU** (negative values become 0: without such a
-# non-linearity, a stack of layers would amount to one layer). The output layer turns those 128
-# numbers into 10 scores the same way, then into 10 probabilities (section 6). A collapsed cell
-# reseeds first (section 1).
+# This one flattens each image into 784 numbers, then a **dense** layer of 128 units: each unit
+# multiplies each of the 784 numbers by its own weight, sums the products, adds its own learned
+# **bias** and applies a **ReLU** (negative values become 0; without it, stacked layers would amount
+# to one). The output layer makes 10 scores the same way, then 10 probabilities (section 6).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["baseline"]
 # @title Seed the random numbers again (section 1): the same starting weights on every run
@@ -273,8 +271,8 @@ baseline = keras.Sequential(
 #   log of the right digit's probability: near 0 when it is near 1, large when the network is
 #   confidently wrong;
 # - the **optimizer** nudges every weight and bias a little in the direction that lowers the loss.
-#   Adam gives each its own step size; its **learning rate**, the overall step
-#   size, is 0.001 by default.
+#   Adam gives each its own step size; its **learning rate**, the overall step size, is 0.001 by
+#   default.
 #
 # `metrics=["accuracy"]` also reports the **accuracy**, the share of right answers.
 
@@ -299,8 +297,8 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 
 
 # %% [markdown]
-# That is already good, from a network that knows nothing about images: to the dense layer, the
-# pixels are 784 unrelated numbers.
+# That score comes from a network that knows nothing about images: to the dense layer, the pixels
+# are 784 unrelated numbers.
 
 # %% [markdown]
 # ## 8. Data augmentation
@@ -308,11 +306,10 @@ print(f"the dense network reads {baseline_accuracy:.2%} of the validation images
 # Handwriting varies: the same digit comes shifted, slanted or larger. **Data augmentation** shows
 # the network such variations: each time a training image is used, it is shifted (up to a tenth of
 # the frame, about ±2.8 pixels), rotated (up to ±11°) and zoomed (±10%) at random, black filling the
-# edges. The aim: the network learns what stays the same when a digit moves, rather than memorising
-# its images. Keras's random image layers do it, at the start of the model: they act only in
-# training, so validation, test and your own digits are never altered. Each layer resamples the
-# image, averaging neighbouring pixels: the network trains on digits a little blurrier than those it
-# is scored on.
+# edges, so that it learns what stays the same when a digit moves rather than memorising its images.
+# Keras's random image layers do it at the start of the model, only in training: validation, test
+# and your own digits are never altered. Each layer resamples the image, averaging neighbouring
+# pixels: the network trains on digits a little blurrier than those it is scored on.
 
 # %% tags=["augmentation"]
 def augmentation_layers() -> list[layers.Layer]:
@@ -325,7 +322,7 @@ def augmentation_layers() -> list[layers.Layer]:
 
 
 # %% [markdown]
-# A collapsed cell shows what they do to one training image, eight times over:
+# Eight random augmentations of one training image (collapsed):
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title Eight random augmentations of one training image (training=True switches the layers on)
@@ -344,15 +341,14 @@ plt.show()
 # ## 9. A convolutional network: convolution and pooling
 #
 # A digit moved by one pixel is a new input to the dense layer. A **convolutional** network looks at
-# small patches at a time, so it learns local patterns (strokes, corners, loops) wherever they
-# appear, and builds digits from them layer by layer. Ours, after the augmentation layers:
+# small patches, so it learns local patterns (strokes, corners, loops) wherever they appear, and
+# builds digits from them layer by layer. Ours, after the augmentation layers:
 #
-# - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input
-#   and, at every position, sums the values under the filter across all its input's channels,
-#   weighted by the filter's values: its output, one **feature map** per filter, is high where the
-#   filter's pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters of 3×3. A
-#   filter only visits positions where it fits whole: a 5×5 filter fits at 28 − 5 + 1 = 24 positions
-#   across a row, and each 3×3 convolution trims 2 pixels.
+# - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input,
+#   at every position summing the values under a filter across all channels, weighted by the
+#   filter's values: one **feature map** per filter, high where its pattern is. First 32 filters of
+#   5×5 pixels, then two layers of 64 filters of 3×3. A filter only goes where it fits whole: a 5×5
+#   filter at 28 − 5 + 1 = 24 positions per row; each 3×3 convolution trims 2 pixels.
 # - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 block, halving
 #   the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer
 #   of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
@@ -362,11 +358,11 @@ plt.show()
 #
 # **Batch normalisation** is meant to keep the numbers inside the network in a steady range, which
 # allows larger steps; section 25 measures what removing it costs. After each convolution and the
-# dense layer, it rescales each channel to mean 0 and variance 1 over the batch (and, after a
-# convolution, over all positions), then applies a learned scale and shift. For predicting, it keeps
-# running averages of those means and variances; `momentum=0.9` sets how fast they follow new
-# batches: about the last 10. The shift does what a bias would, so the layers before it have none
-# (`use_bias=False`), and the ReLU becomes its own layer after it.
+# dense layer, it rescales each channel to mean 0 and variance 1 over the batch (and, for a
+# convolution, its positions), then applies a learned scale and shift; for predicting, it uses
+# running averages of those means and variances (`momentum=0.9` sets how fast they follow). The
+# shift does what a bias would, so the layers before it have none (`use_bias=False`), and the ReLU
+# becomes its own layer after it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -397,9 +393,9 @@ def build_model() -> keras.Model:
 
 
 # %% [markdown]
-# Here is the network, untrained (collapsed): `summary()` lists the layers with their output shape
-# and number of parameters (batch normalisation's averages counted but not trained). Its layout
-# depends on the Keras version; the line after it does not.
+# The untrained network's `summary()` (collapsed) lists the layers with their output shape and
+# number of parameters (batch normalisation's averages counted, not trained); its layout varies with
+# the Keras version, unlike the line after it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 # @title summary() of a fresh, untrained network
@@ -416,14 +412,13 @@ print(
 # %% [markdown]
 # ## 11. Two changes to training: a schedule and label smoothing
 #
-# The CNN trains as the baseline did (`fit`, Adam, batches of `BATCH_SIZE`), for `EPOCHS` epochs
-# rather than 5, with two changes meant to help it end better (section 25: label smoothing passes
-# in the 8-epoch run; the schedule, no finding).
+# Two changes are meant to help the CNN end better (section 25 measures them). Otherwise it trains
+# as the baseline did (`fit`, Adam, batches of `BATCH_SIZE`), for `EPOCHS` epochs rather than 5.
 #
 # **A learning-rate schedule: warm-up, then cosine decay.** The learning rate rises from 0 to 0.002
 # during the first epoch (the first quarter of a run shorter than four epochs), then falls along a
-# half cosine to 0. The warm-up is meant to spare the freshly initialised network large steps, the
-# decay to let the last epochs fine-tune in small steps.
+# half cosine to 0. The warm-up is meant to spare the fresh network large steps, the decay to let
+# the last epochs fine-tune in small steps.
 
 # %% tags=["schedule"]
 steps_per_epoch = int(np.ceil(len(x_train) / BATCH_SIZE))
@@ -454,7 +449,7 @@ plt.show()
 # **Label smoothing** (`LABEL_SMOOTHING`, in the first cell): with 0.1, the training targets become
 # 0.91 for the right digit and 0.01 for the others, instead of 1 and 0. Targets of exactly 1 and 0
 # can only be approached by making the weights ever larger; smoothed ones can be met. As a side
-# effect, the network learns to give the digit it reads about 0.91, not 1 (section 17).
+# effect, the network gives the digit it reads about 0.91, not 1 (section 17).
 
 # %% [markdown]
 # ## 12. Check, then train the network
@@ -478,8 +473,8 @@ print(f"the loss for outputs of exactly 1/10: {expected:.2f} (ln 10 = {np.log(10
 
 # %% [markdown]
 # Now train. A **callback**, an object whose methods `fit` calls at set moments
-# (`callbacks=[timer]`; collapsed), prints how many epochs of how many batches it will train, times
-# the epochs and, after the first, estimates the time left.
+# (`callbacks=[timer]`; collapsed), announces the epochs and batches, times each epoch and, after
+# the first, estimates the time left.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["train"]
 # @title EpochTimer: times each epoch and, after the first, estimates the time left
@@ -531,14 +526,12 @@ print(
 # %% [markdown]
 # ## 13. Plot the training history
 #
-# The curves show whether training went well, and whether the model overfits. `history.history`
-# holds the loss and accuracy after every epoch: on the training batches, averaged over the epoch as
-# the weights changed, on augmented images; and on the validation images as they are, at the end of
-# the epoch. With label smoothing the loss cannot fall to 0: its floor is the loss of outputs equal
-# to the smoothed targets *t*: their **entropy** −Σ *t* log *t*.
-#
-# A model **overfits** when it learns the peculiarities of its training images instead of what makes
-# a digit.
+# The curves show whether training went well, and whether the model **overfits**: learns the
+# peculiarities of its training images instead of what makes a digit. `history.history` holds each
+# epoch's loss and accuracy: on the training batches (augmented, averaged over the epoch as the
+# weights changed) and on the validation images as they are, at the epoch's end. With label
+# smoothing the loss cannot fall to 0: its floor is the loss of outputs equal to the smoothed
+# targets *t*, their **entropy** −Σ *t* log *t*.
 
 # %% tags=["read-history", "nbval-ignore-output"]
 val_accuracy = np.array(history.history["val_accuracy"])
@@ -586,27 +579,27 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **How to read them.** The schedule brings the learning rate close to 0 over the last epochs, so
-# (with 8 epochs or more) both curves flatten there: a flat end says the steps became small, not
-# that the model is done. Overfitting would show as a validation loss rising over several epochs
-# while the training loss falls (the cell prints where each loss was lowest). A gap between training
-# and validation accuracy says little by itself: they are measured differently (above).
+# **How to read them.** The schedule brings the learning rate near 0 in the last epochs: a flat end
+# of the curves there means small steps, not a finished model.
+# Overfitting would show as a validation loss rising over several epochs while the training loss
+# falls (the cell prints where each loss was lowest). A gap between training and validation
+# accuracy says little alone: they are measured differently (above).
 #
-# Compare the validation accuracy with the dense baseline's, printed beside it. On this seed, the
-# gap is what all the differences buy together, not convolution alone: the layers, augmentation, the
-# schedule, label smoothing and the length of training.
+# Compare the validation accuracy with the dense baseline's (printed beside it). On this seed, the
+# gap is what all the differences buy together, not convolution alone: the layers, augmentation,
+# the schedule, label smoothing and the length of training.
 
 # %% [markdown]
 # ## 14. Evaluate on the test set
 #
-# The 10,000 test images played no part in training or in choosing the recipe, so their score is an
+# The 10,000 test images played no part in training or choosing the recipe, so their score is an
 # honest estimate for new digits from the same source. If the model reads a share *p* of all such
-# digits correctly, the count right among *n* = 10,000 is **binomial**, like *n* coin tosses each
-# right with chance *p*; so the test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in
-# 95% of cases (a normal approximation), about ±0.14 points near 99.5%. Another seed (`SEED`, in the
-# first cell) trains a slightly different model too: how far results move from seed to seed, the
-# **seeds' spread**, is measured on the validation images in section 25: in the default setting (8
-# epochs: 99.55% to 99.60%), in the exercises' setting and in a 25-epoch run.
+# digits correctly, the count right among *n* = 10,000 is **binomial** (like *n* coin tosses, each
+# right with chance *p*), so the test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*)
+# in 95% of cases (a normal approximation): about ±0.14 points near 99.5%. Another seed (`SEED`, in
+# the first cell) also trains a slightly different model: section 25 measures this **seeds'
+# spread** on the validation images, in the default setting (8 epochs: 99.55% to 99.60%), the
+# exercises' setting and a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -621,8 +614,8 @@ print(f"validation accuracy after the last epoch: {history.history['val_accuracy
 # %% [markdown]
 # Validation and test scores usually differ a little. Part of the gap is chance: two samples of
 # digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part can
-# be selection: the recipe's measured choices were judged on validation images, which can make the
-# validation score a little optimistic. The test score is the one to quote.
+# be selection: the recipe's measured choices were judged on validation images, which can flatter
+# that score a little. Quote the test score.
 #
 # The run's figures also go to `outputs/metrics.json`, for comparing runs.
 
@@ -673,8 +666,8 @@ print("wrote outputs/metrics.json")
 #
 # The augmentation layers are saved with the model. We reload both files and compare their
 # predictions on 1,000 test images with the model's in memory; `load_model_file` loads for
-# predicting only (`compile=False`: without the loss and optimizer) and gives a clear error on a
-# file that is missing or not a Keras model.
+# predicting only (`compile=False`: without the loss and optimizer), with a clear error for a file
+# that is missing or not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -715,10 +708,11 @@ for path in (keras_path, h5_path):
 # %% [markdown]
 # ## 16. Predict on test images, annotated with OpenCV
 #
-# Now predict a few test digits and, with [OpenCV](https://opencv.org), save each, enlarged, as a
-# picture with the answer below it (the collapsed `annotate_prediction`): green when right, red with
-# the true label when wrong. OpenCV orders colours blue-green-red (BGR), so we convert to RGB for
-# Matplotlib. Nine are random; the tenth is the first test image the model gets wrong.
+# Single answers, written into pictures, make the accuracy concrete. We predict a few test digits
+# and, with [OpenCV](https://opencv.org), save each enlarged, the answer below it (the collapsed
+# `annotate_prediction`): green when right, red with the true label when wrong. OpenCV orders
+# colours blue-green-red (BGR), so we convert to RGB for Matplotlib. Nine are random; the tenth is
+# the first test image the model gets wrong.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["annotate"]
 # @title annotate_prediction(): the digit enlarged, the answer written below it, a coloured frame
@@ -791,9 +785,9 @@ ax.set_ylabel("true digit")
 plt.show()
 
 # %% [markdown]
-# scikit-learn's report says the same per digit. **Precision** is the share of the model's "7"s that
-# really are 7s; **recall** is the share of the real 7s it finds; **F1** is their harmonic mean;
-# **support** is the number of images of that digit.
+# scikit-learn's report says the same per digit. **Precision**: the share of the model's "7"s that
+# really are 7s; **recall**: the share of the real 7s it finds; **F1**: their harmonic mean;
+# **support**: the number of images of that digit.
 
 # %% tags=["nbval-ignore-output"]
 from sklearn.metrics import classification_report
@@ -801,11 +795,11 @@ from sklearn.metrics import classification_report
 print(classification_report(val_labels, val_predictions, digits=4, zero_division=0))
 
 # %% [markdown]
-# Finally the mistakes: the 12 wrongly read validation images with the highest output. Read an
-# output as a score, not as the chance of being right: with label smoothing the network gives about
-# 0.91 to the digit it reads, so its scores can sit below its accuracy. The lines under the pictures
-# compare the right answers' median score with the share of right answers (exercise 1 compares them
-# without smoothing).
+# Finally the mistakes: the cell prints the right answers' share and median score, then the
+# mistakes' median score and how many score above the right answers'; a collapsed cell shows the 12
+# mistakes with the highest scores. Read an output as a score, not as the chance of being right:
+# with label smoothing the network gives about 0.91 to the digit it reads, so its scores can sit
+# below its accuracy (exercise 1 compares them without smoothing).
 
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
@@ -837,12 +831,13 @@ plt.show()
 # %% [markdown]
 # ## 18. Why did it read that? Cover a patch, read again
 #
-# Which part of the image did an answer come from? **Occlusion sensitivity** (Zeiler and Fergus,
-# 2014) asks the network itself: cover a 6×6 patch of the image with blank paper (zeros), read the
-# image again, and see how much each digit's score falls. `occlusion` covers every patch, 2 pixels
-# apart, in one batch, and gives each pixel the mean fall over the patches that cover it: a **heat
-# map** per digit. Its limits: a patch of blank paper is itself something the network never saw, and
-# the map shows *where* the evidence lies, not what the network made of it.
+# To understand a mistake, find which part of the image the answer came from. **Occlusion
+# sensitivity** (Zeiler and Fergus, 2014) asks the network itself: cover a 6×6 patch with blank
+# paper (zeros), read the image again, and see how much each digit's score falls. `occlusion` covers
+# every patch, 2 pixels apart, in one batch, and gives each pixel the mean fall over the patches
+# that cover it: a **heat map** per digit. Its limits: a blank square cut into the ink is not
+# something the network was trained on, and the map shows *where* the evidence lies, not what the
+# network made of it.
 
 # %% tags=["occlusion"]
 PATCH, STEP = 6, 2  # the covered squares' side, and the distance between two of them, in pixels
@@ -881,9 +876,8 @@ def heat_picture(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# Here are the six mistakes above with the highest scores, each with the map of the digit it read
-# and of the true digit (collapsed). Red marks the evidence for a digit, blue the evidence against
-# it.
+# The collapsed cell maps the six mistakes above with the highest scores, for the digit read and
+# the true one. Red: covering there lowers that digit's score (evidence for it); blue: raises it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 # @title The six mistakes, the map of the digit read, the map of the true digit
@@ -909,13 +903,13 @@ plt.show()
 #
 # The scores say *how well* the network reads digits, not *how*. `keras.Model(inputs, outputs)`,
 # Keras's **functional** way to make a model, can join the trained model's input to some of its
-# layers, reusing its weights, to return what they compute (`look_inside`; collapsed helpers feed it
+# layers, reusing their weights, to return their outputs (`look_inside`; collapsed helpers feed it
 # images).
 #
-# **The first layer's 32 filters.** Each is a small grid of weights, shown on its own colour
-# scale: its output is high where ink lies on its positive (red) weights and not on its negative
-# (blue) ones. Batch normalisation's learned scale can be negative, which flips the sign: such a
-# channel, after its ReLU, responds to the opposite pattern.
+# **The first layer's 32 filters**, each a small grid of weights on its own colour scale: its output
+# is high where ink lies on its positive (red) weights and not on its negative (blue) ones. Batch
+# normalisation's learned scale can be negative, flipping the sign: such a channel, after its ReLU,
+# responds to the opposite pattern.
 
 # %% tags=["look-inside"]
 def look_inside(model: keras.Model) -> keras.Model:
@@ -974,11 +968,10 @@ plt.show()
 
 # %% [markdown]
 # A grid of weights is hard to read alone; the **real images that excite a unit most** say more. For
-# the four first-block filters and four last-block channels whose strongest response is highest on
-# average over the validation images, the figure shows the filter (first block) or the channel's map
-# for its top image (last block), then its six top validation images, with a box around the patch
-# its strongest response sees (collapsed cells find and draw them). Look for what a row's six
-# patches have in common.
+# the four first-block filters and four last-block channels with the highest mean strongest response
+# over the validation images, each row shows the filter (first block) or the channel's map for its
+# top image (last block), then its six top validation images, the patch its strongest response sees
+# boxed (collapsed cells find and draw them). Look for what a row's six patches have in common.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
 # @title receptive_fields(), strongest_responses(): the patch a position sees, the top responses
@@ -1040,8 +1033,7 @@ plt.show()
 #
 # A filter shows what one unit looks for; the feature maps show what the network finds in one digit.
 # Feed one validation digit through and keep each convolution block's output (after its ReLU, before
-# any pooling), one feature map per channel. Below, for each block, the 8 channels most active on
-# this digit.
+# any pooling), one feature map per channel; below, each block's 8 channels most active on it.
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title The figure: a validation digit, and the 8 most active channels of each block
@@ -1066,8 +1058,8 @@ plt.show()
 # features; if training worked, images of the same digit have similar features, far from other
 # digits'. **PCA** (principal component analysis, from scikit-learn) projects the 128 numbers onto
 # the plane along which they spread most: all 6,000 validation images, coloured by their true digit,
-# the mistakes circled, beside a PCA projection of the raw pixels. The cell also counts, in each
-# plane, the images nearer to their own digit's centre than to any other digit's.
+# the mistakes circled, beside the same projection of the raw pixels. The cell also counts, in each
+# plane, the images nearer their own digit's centre than any other's.
 
 # %% tags=["look-inside"]
 from sklearn.decomposition import PCA
@@ -1122,16 +1114,16 @@ plt.show()
 
 # %% [markdown]
 # Compare the two planes' shares: training did not change the pictures, only where the network puts
-# them. A plane keeps only part of how 128 numbers differ, though: the map shows how the digits
-# spread, not why one image was misread.
+# them. A plane keeps only part of how 128 numbers differ: the map shows how the digits spread, not
+# why one image was misread.
 
 # %% [markdown]
 # ## 21. How MNIST's digits were made, measured
 #
 # Will the model read *your* handwriting? Not from a plain photo: it is large, has dark ink on light
-# paper, and the digit can sit anywhere. The model was trained on digits prepared as MNIST's were:
-# the ink as high values on a background of 0, its bounding box scaled to fit 20×20 pixels, placed
-# in a 28×28 frame by its centre of mass. The data shows the last two:
+# paper, and the digit can sit anywhere. The model learned from digits prepared as MNIST's were: the
+# ink as high values on a background of 0, its bounding box scaled to fit 20×20 pixels, placed in a
+# 28×28 frame by its centre of mass. The data shows the last two:
 
 # %% tags=["mnist-facts"]
 # (N, 28): which rows and which columns of each image hold ink
@@ -1152,9 +1144,9 @@ print(
 
 
 # %% [markdown]
-# Rows and columns are numbered 0 to 27, so the middle of the frame is 13.5, yet MNIST's digits sit
+# Rows and columns are numbered 0 to 27, so the frame's middle is 13.5, yet MNIST's digits sit
 # around (14, 14), give or take 0.29 pixels, as rounding to whole pixels would spread them: MNIST
-# moved each digit by whole pixels to bring its centre of mass nearest to (14, 14), and so will we.
+# moved each digit by whole pixels to bring its centre of mass nearest (14, 14), and so will we.
 #
 # Stroke width matters too, for digits drawn with a mouse or a marker; the cell estimates it from
 # the ink's area and outline length:
@@ -1182,7 +1174,7 @@ print(
 # ## 22. Prepare your own picture: from a photo to a mask of the ink
 #
 # For the model to read your digit, it must look like MNIST's. `prepare_digit` repeats MNIST's steps
-# on any picture, one function per step; a bad input gets a `ValueError` that says what is wrong.
+# on any picture, one function per step; a bad input gets a `ValueError` saying what is wrong.
 # **Step 1: read the image**, from a file or an array (8-bit or 16-bit integers, or floats in
 # [0, 1]); the collapsed cell makes it 8-bit.
 
@@ -1220,7 +1212,7 @@ def read_image(image: str | Path | np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# **Step 2: grayscale** (collapsed). A transparent background is laid on white paper first.
+# **Step 2: grayscale** (collapsed), a transparent background first laid on white paper.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 2, to_grayscale(): colour to gray, a transparent background laid on white paper
@@ -1269,12 +1261,12 @@ def find_ink(ink: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # ## 23. Prepare your own picture: crop, scale and centre
 #
-# The ink must now take MNIST's size and place. **Step 5: crop and scale** (collapsed). Cut out the
+# The ink must now take MNIST's size and place. **Step 5: crop and scale** (collapsed): cut out the
 # ink's bounding box and scale its longer side to 20 pixels. That scales the strokes too: a pen line
 # on a large digit would become a hairline, a marker on a small one a blob. So when the scaled
 # strokes would fall outside the widths of 80% of MNIST's, the mask is first thickened (dilated) or
-# thinned (eroded) towards MNIST's median width. Scaling down averages the pixels into soft edges,
-# like MNIST's.
+# thinned (eroded) towards MNIST's median width. Scaling down averages pixels into soft edges, like
+# MNIST's.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 5, crop_and_scale(): the ink's box, its longer side scaled to 20 px, strokes adjusted
@@ -1316,7 +1308,7 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 
 # %% [markdown]
 # **Step 6: centre by mass.** The collapsed cell moves the 20-pixel digit in a 28×28 frame until its
-# centre of mass is nearest to MNIST's (`MNIST_CENTRE`).
+# centre of mass is nearest MNIST's (`MNIST_CENTRE`).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 6, centre_by_mass(): the digit moved by whole pixels to put its centre of mass nearest
@@ -1377,11 +1369,11 @@ def predict_digit(model: keras.Model, image: str | Path | np.ndarray) -> tuple[i
 # %% [markdown]
 # ## 24. Read your own handwriting: samples, a photo, a drawing pad
 #
-# Now pictures that MNIST's makers never prepared. `data/samples/` holds 30 pictures of digits
-# typeset in four of OpenCV's Hershey fonts: dark ink on tinted, grainy paper, chalk on a board, ink
-# on a transparent background, off-centre. Opened without its `data/` folder, the notebook draws ten
-# of its own (the first collapsed cell below): 0 to 9 in a script font on grainy grey paper. The
-# second plots each step and the model's answers.
+# Pictures that MNIST's makers never prepared show whether the preparation works. `data/samples/`
+# holds 30 pictures of digits typeset in four of OpenCV's Hershey fonts: dark ink on tinted, grainy
+# paper, chalk on a board, ink on a transparent background, off-centre. Without its `data/` folder,
+# the notebook draws ten of its own (first collapsed cell): 0 to 9 in a script font on grainy grey
+# paper. The second plots each step and the model's answers.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["samples"]
 # @title Ten sample pictures, drawn here when the notebook runs without data/samples/
@@ -1453,16 +1445,16 @@ examples = sample_paths[::4][:3]  # three different digits
 show_steps(examples)
 
 # %% [markdown]
-# And the model's answer for each, with its probability for every digit:
+# The model's answer for each, with all 10 probabilities:
 
 # %%
 show_prediction(model, examples)
 
 
 # %% [markdown]
-# Does the preparation matter? Compare it on all samples with the naive approach: grayscale, and the
-# whole picture squeezed to 28×28. Each file name starts with the true digit; guessing would read
-# one in ten.
+# Does the preparation matter? Compare it on all samples with the naive way: grayscale, the whole
+# picture squeezed to 28×28. Each file name starts with the true digit; guessing would read one in
+# ten.
 
 # %% tags=["plain-resize", "nbval-ignore-output"]
 def plain_resize(path: Path) -> np.ndarray:
@@ -1481,11 +1473,11 @@ for name, prepare in (("prepare_digit", prepare_digit), ("plain resize", plain_r
 
 # %% [markdown]
 # The plain resize leaves dark ink on light paper, the opposite of what the model learned, or a
-# small digit lost in a large frame. These samples are typeset, so they test the preparation, not
-# the reading of handwriting: for that, try your own.
+# small digit lost in a large frame. These samples are typeset: they test the preparation, not the
+# reading of handwriting. For that, try your own.
 #
 # **Your own photo.** Write a digit with a thick pen on plain paper, photograph it, and give its
-# path in `MY_DIGIT`, relative to the folder this notebook runs in. In Colab, set
+# path in `MY_DIGIT`, relative to the notebook's working folder. In Colab, set
 # `MY_DIGIT = "upload"` and choose the picture when the cell asks.
 
 # %% tags=["my-digit"]
@@ -1507,14 +1499,15 @@ if MY_DIGIT is not None:
 # %% [markdown]
 # **Draw a digit, and look inside.** Draw on the pad below (mouse, finger or pen). Each time you
 # lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
-# (28×28), its 10 probabilities, the 8 most active channels of each convolution block and where the
-# drawing lands on section 20's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
+# (28×28), its 10 probabilities, section 18's heat map for its answer (and for the runner-up when
+# that scores at least 0.1), each convolution block's 8 most active channels and where the drawing
+# lands on section 20's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
 # Here it is in JupyterLab, with a weaker model:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
 #
 # It is an [anywidget](https://anywidget.dev), for JupyterLab, Notebook 7, VS Code and Colab
-# (elsewhere it shows a line of text); the nine collapsed cells below make it.
+# (elsewhere, a line of text); nine collapsed cells make it.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["drawing-pad"]
 # @title The drawing pad, 1/9: anywidget, and the drawing that the browser sends
@@ -1838,11 +1831,11 @@ pad
 # %% [markdown]
 # ## 25. What each choice buys, and exercises
 #
-# Each choice of sections 8 to 11 was changed alone (and dropout added) and measured over seeds 42,
-# 43 and 44 on the validation images: all in the exercises' setting (3 epochs on 18,000 images,
-# below), augmentation and dropout also in a longer run (25 epochs on all 54,000), label smoothing
-# also in the default 8-epoch run. The table gives the last epoch's validation accuracy: mean
-# [lowest, highest]; —: not measured.
+# To see what each choice of sections 8 to 11 buys, each was changed alone (and dropout added) and
+# measured over seeds 42 to 44 on the validation images: all in the exercises' setting (3 epochs on
+# 18,000 images, below), augmentation and dropout also in a longer run (25 epochs on all 54,000),
+# label smoothing also in the default 8-epoch run. The table gives the last epoch's validation
+# accuracy: mean [lowest, highest]; —: not measured.
 #
 # | ingredient | undone as | exercises' setting | longer run |
 # |---|---|---|---|
@@ -1856,18 +1849,17 @@ pad
 # | no biases before it | biases in every layer | 98.83% [98.75, 98.90] | — |
 # | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | — |
 #
-# How to read it: a gap counts only when every seed of one variant scores beyond every seed of the
-# other; anything else is no finding. In the exercises' setting, batch normalisation passes: all
-# three runs without it scored below the recipe's lowest; about 0.25 points on average. The schedule
-# (whose variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more
-# on average, but their ranges overlap the recipe's: no finding. No finding either for the 5×5
-# filters, the missing biases, dropout (which zeroes a random share of the dense layer's outputs in
-# training) or augmentation on MNIST as it comes: −0.17 points in the exercises' setting (ranges
-# touch), +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images).
+# The rule: a gap counts only when every seed of one variant scores beyond every seed of the other;
+# else, no finding. In the exercises' setting batch normalisation passes: all three runs without it
+# scored below the recipe's lowest, about 0.25 points on average. The schedule (whose variant also
+# halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more on average, but
+# their ranges overlap the recipe's: no finding. Nor for the 5×5 filters, the missing biases,
+# dropout (which zeroes a random share of the dense layer's outputs in training) or augmentation on
+# MNIST as it comes: −0.17 points in the exercises' setting (ranges touch), +0.04 in the longer run
+# (ranges overlap; about 2 to 3 of the 6,000 images).
 #
-# **Label smoothing** passes in the full run (8 epochs, all 54,000): validation accuracy 99.55%,
-# 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, about 0.07 points more on average;
-# it stays.
+# **Label smoothing** passes in the full run (8 epochs, all 54,000): 99.55%, 99.55% and 99.60% with
+# it, 99.53%, 99.45% and 99.52% without, about 0.07 points more on average; it stays.
 #
 # **How many epochs.** Each budget with its own schedule, the same seeds:
 #
@@ -1875,30 +1867,30 @@ pad
 # |---|---|---|---|
 # | validation accuracy | 99.42% [99.32, 99.52] | 99.57% [99.55, 99.60] | 99.63% [99.62, 99.67] |
 #
-# Each step passes the rule (from 8 to 25 by one image, 5,977 against 5,976 of 6,000; the 25-epoch
-# runs were made earlier, on another processor), but the 4 epochs after the fourth bought 0.15
-# points, the 17 after the eighth 0.07 (4 of 6,000 images; unrounded means): past 8, an epoch buys
-# a tenth as much.
+# Each step passes the rule (8 to 25 by one image: 5,977 against 5,976 of 6,000; the 25-epoch runs
+# were made earlier, on another processor), but the 4 epochs after the fourth bought 0.15 points,
+# the 17 after the eighth 0.07 (4 of 6,000 images; unrounded means): past 8, an epoch buys a tenth
+# as much.
 #
 # **The exercises** have their own setting: in the first cell set `EPOCHS = 3` and
-# `TRAIN_SAMPLES = 18_000` (all the cells then ran in 2 minutes on the stored run's processor). Make
-# the change, predict the outcome, rerun all cells, then open the answer: three seeds' figures, near
+# `TRAIN_SAMPLES = 18_000` (all cells then ran in 2 minutes on the stored run's processor). Make the
+# change, predict the outcome, rerun all cells, then open the answer: three seeds' figures, near
 # which yours should land. Undo each change before the next.
 
 # %% [markdown]
 # **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to
 # `LABEL_SMOOTHING = 0`. Predict the loss the sanity check will print, then compare the last epoch's
-# training loss and the validation accuracy with the recipe's, and the two lines under section 17's
-# mistakes: the right answers' median score against their share.
+# training loss and the validation accuracy with the recipe's, and section 17's two printed lines:
+# the right answers' median score against their share.
 #
 # <details><summary>Answer</summary>
 #
-# The sanity check prints about 2.30 again (2.30 to 2.32), whatever the targets (section 12). After
-# training, the last epoch's training loss is 0.071 to 0.075 without smoothing, 0.592 to 0.594 with
-# it: each less than 0.1 above its floor (0, or 0.50 with smoothing: section 13). The two losses
-# cannot be compared: each measures the outputs against different targets. The validation accuracy
-# is 98.82% to 99.10%, against 98.75% to 98.98%: the ranges overlap, so no finding. Under the
-# mistakes, see whether the median score now sits above the share of right answers.
+# The sanity check prints about 2.30 again (2.30 to 2.32), whatever the targets (section 12). The
+# last epoch's training loss is 0.071 to 0.075 without smoothing, 0.592 to 0.594 with it, each less
+# than 0.1 above its floor (0, or 0.50 with smoothing: section 13); the two measure the outputs
+# against different targets, so they cannot be compared. Validation accuracy: 98.82% to 99.10%,
+# against 98.75% to 98.98%; the ranges overlap, so no finding. In section 17, see whether the right
+# answers' median score now sits above their share.
 # </details>
 
 # %% [markdown]
@@ -1911,28 +1903,28 @@ pad
 #
 # A 3×3 filter fits at 28 − 3 + 1 = 26 positions: 26 → 13 after pooling → 11 → 9 → 4 after pooling
 # (pooling rounds 9 / 2 down). The flattened map is 4×4×64 = 1,024 numbers as before, so only the
-# first layer shrinks, from 5×5×32 = 800 weights to 3×3×32 = 288: 512 fewer, 189,098 in all. The
-# validation accuracy is 98.78% to 98.90% (the recipe: 98.75% to 98.98%): the ranges overlap, so no
+# first layer shrinks, from 5×5×32 = 800 weights to 3×3×32 = 288: 512 fewer, 189,098 in all.
+# Validation accuracy: 98.78% to 98.90% (the recipe: 98.75% to 98.98%); the ranges overlap, so no
 # finding.
 # </details>
 
 # %% [markdown]
-# **Exercise 3: no augmentation.** First, after the training cell of section 12, add a cell that
-# moves the validation digits 3 pixels to the right, just beyond section 8's largest shift of 2.8,
-# black coming in at the left: `moved = np.zeros_like(x_val)`, then
-# `moved[:, :, 3:] = x_val[:, :, :-3]`, then `model.evaluate(moved, y_val, verbose=0)` (the second
-# number is the accuracy); run the notebook with the recipe. Then, in `build_model`, delete the line
-# `*augmentation_layers(),` and run it again. Predict the moved digits' accuracy in both runs, and
-# compare the last epoch's training and validation accuracy.
+# **Exercise 3: no augmentation.** First, after section 12's training cell, add a cell that moves
+# the validation digits 3 pixels to the right, just beyond section 8's largest shift of 2.8, black
+# coming in at the left: `moved = np.zeros_like(x_val)`, then `moved[:, :, 3:] = x_val[:, :, :-3]`,
+# then `model.evaluate(moved, y_val, verbose=0)` (the second number is the accuracy); run the
+# notebook with the recipe. Then, in `build_model`, delete the line `*augmentation_layers(),` and
+# run it again. Predict the moved digits' accuracy in both runs, and compare the last epoch's
+# training and validation accuracy.
 #
 # <details><summary>Answer</summary>
 #
 # Measured again on another processor (seeds 42 to 44): without augmentation the training accuracy
-# reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on the digits as they
-# are. The table's validation ranges touch; this time every seed without it scored above every seed
-# with it (98.97% to 99.10% against 98.77% to 98.93%): in this short setting augmentation costs a
-# little on centred digits. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with. That move
-# is the kind augmentation trains on, a little larger; `prepare_digit` re-centres your own digits
+# reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on unaltered digits.
+# The table's validation ranges touch; this time every seed without it scored above every seed with
+# it (98.97% to 99.10% against 98.77% to 98.93%): in this short setting augmentation costs a little
+# on centred digits. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with. That move is
+# the kind augmentation trains on, a little larger; `prepare_digit` re-centres your own digits
 # (section 23), so this says little about them.
 # </details>
 
@@ -1945,20 +1937,20 @@ pad
 # <details><summary>Answer</summary>
 #
 # Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over
-# 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go, and 288 biases come back, so 188,746
+# 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go and 288 biases come back, so 188,746
 # parameters. The last epoch's training loss is 0.634 to 0.639 (0.592 to 0.594 with batch
-# normalisation), and the validation accuracy 98.55% to 98.63% (98.75% to 98.98%).
+# normalisation), the validation accuracy 98.55% to 98.63% (98.75% to 98.98%).
 # </details>
 
 # %% [markdown]
-# **Exercise 5: dark ink on light paper.** After the training cell of section 12, add a cell with
+# **Exercise 5: dark ink on light paper.** After section 12's training cell, add a cell with
 # `model.evaluate(1 - x_val, y_val, verbose=0)`: the validation images with black and white swapped,
 # as a photo of ink on paper looks before step 3 of section 22. Predict the accuracy (the second
 # number).
 #
 # <details><summary>Answer</summary>
 #
-# The three seeds' models read 12.5% to 13.3% of them, near the 10% of a random guess, although the
+# The three seeds' models read 12.5% to 13.3% of them, near a random guess's 10%, although the
 # shapes have not changed: the network learned its patterns from bright strokes on black, and after
 # inversion about four pixels in five are full white (80.9% of the validation pixels are exactly 0).
 # That is why `prepare_digit` inverts photos first.
