@@ -50,7 +50,7 @@ def deletion_curves(
                     r, c = corners[k]
                     copy[r : r + patch, c : c + patch] = 0
                 covered.append(copy)
-        probabilities = np.asarray(model(np.stack(covered), training=False))
+        probabilities = np.asarray(model.predict_on_batch(np.stack(covered)))
         whole.append(scores[answer])
         for i, name in enumerate(orders):
             part = probabilities[i * len(counts) : (i + 1) * len(counts)]

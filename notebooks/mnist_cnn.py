@@ -431,7 +431,8 @@ learning_rate = keras.optimizers.schedules.CosineDecay(
     decay_steps=max(1, total_steps - warmup_steps),
 )
 
-# %%
+# %% cellView="form" jupyter={"source_hidden": true}
+# @title The schedule, plotted: the learning rate at 101 steps from the first to the last
 steps = np.linspace(0, total_steps, 101)  # 101 points from the first step to the last
 fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.plot(
@@ -785,16 +786,6 @@ ax.set_ylabel("true digit")
 plt.show()
 
 # %% [markdown]
-# scikit-learn's report says the same per digit. **Precision**: the share of the model's "7"s that
-# really are 7s; **recall**: the share of the real 7s it finds; **F1**: their harmonic mean;
-# **support**: the number of images of that digit.
-
-# %% tags=["nbval-ignore-output"]
-from sklearn.metrics import classification_report
-
-print(classification_report(val_labels, val_predictions, digits=4, zero_division=0))
-
-# %% [markdown]
 # Finally the mistakes: the cell prints the right answers' share and median score, then the
 # mistakes' median score and how many score above the right answers'; a collapsed cell shows the 12
 # mistakes with the highest scores. Read an output as a score, not as the chance of being right:
@@ -851,7 +842,7 @@ def occlusion(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.nda
     copies = np.repeat(np.reshape(image, (1, 28, 28, 1)), len(CORNERS) + 1, axis=0)
     for copy, (row, col) in zip(copies[1:], CORNERS):
         copy[row : row + PATCH, col : col + PATCH] = 0  # the first copy stays whole
-    probabilities = keras.ops.convert_to_numpy(model(copies, training=False))
+    probabilities = np.asarray(model.predict_on_batch(copies))  # all the copies in one batch
     total, count = np.zeros((28, 28, 10)), np.zeros((28, 28, 1))
     for fall, (row, col) in zip(probabilities[0] - probabilities[1:], CORNERS):
         total[row : row + PATCH, col : col + PATCH] += fall
@@ -1134,8 +1125,8 @@ longer_side = np.maximum(heights, widths)
 print(f"longer side of the ink's box: 20 pixels in {np.mean(longer_side == 20):.2%} of the digits")
 
 mass = train_images.sum(axis=(1, 2), dtype=np.float64)
-centre_row = np.einsum("nij,i->n", train_images, np.arange(28)) / mass
-centre_col = np.einsum("nij,j->n", train_images, np.arange(28)) / mass
+centre_row = train_images.sum(axis=2, dtype=np.float64) @ np.arange(28) / mass  # ink-weighted rows
+centre_col = train_images.sum(axis=1, dtype=np.float64) @ np.arange(28) / mass  # and columns
 MNIST_CENTRE = (float(centre_row.mean()), float(centre_col.mean()))
 print(
     f"centre of mass: row {MNIST_CENTRE[0]:.2f} (spread {centre_row.std():.2f}), "
