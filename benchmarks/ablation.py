@@ -7,14 +7,14 @@ over seeds, with one change at a time made to the notebook's own cells.
     python -m benchmarks.ablation --seeds 42 43  # fewer seeds (default 42, 43, 44)
     python -m benchmarks.ablation --smoke        # the exercises alone, 1 epoch on 512 images
 
-Section 25 of the notebook asks the learner to change one thing and compare; its table gives what
-each ingredient of the recipe is worth, undone on its own. This script makes the same changes to the
-notebook's own cells (run by tag, with the edits the exercises quote), trains, and scores on the
-6,000 validation images: the test set is never touched, since this is how the recipe is chosen. The
-runs are interleaved (seed after seed, every variant for each seed), so that a busy spell of the
-machine hits every variant. Each run keeps its result in ``outputs/ablation/<mode>/``: stopped and
-started again, the script reads back the runs done and goes on. It prints ranges over the seeds and
-writes ``outputs/ablation_<mode>.json``.
+Section 26 of the notebook asks the learner to change one thing and compare; section 25's table
+gives what each ingredient of the recipe is worth, undone on its own. This script makes the same
+changes to the notebook's own cells (run by tag, with the edits the exercises quote), trains, and
+scores on the 6,000 validation images: the test set is never touched, since this is how the recipe
+is chosen. The runs are interleaved (seed after seed, every variant for each seed), so that a busy
+spell of the machine hits every variant. Each run keeps its result in ``outputs/ablation/<mode>/``:
+stopped and started again, the script reads back the runs done and goes on. It prints ranges over
+the seeds and writes ``outputs/ablation_<mode>.json``.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ MOVED = (
     "moved[:, :, 3:] = x_val[:, :, :-3]",
     "model.evaluate(moved, y_val, verbose=0)",
 )
-# The exercises' own setting, which section 25 asks the learner to set in the first cell (shorter
+# The exercises' own setting, which section 26 asks the learner to set in the first cell (shorter
 # than quick mode), and in which its table's first column and the answers were measured.
 EXERCISE_SETTINGS = {"EPOCHS": 3, "TRAIN_SAMPLES": 18_000}
 

@@ -1,6 +1,6 @@
-"""Section 25's exercises and benchmarks/ablation.py, which measures what they and the recipe's
-other choices give: every change is in the notebook as the exercises quote it, and, applied to the
-notebook's own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
+"""Section 26's exercises, section 25's table and benchmarks/ablation.py, which measures what they
+and the recipe's other choices give: every change is in the notebook as the exercises quote it, and,
+applied to the notebook's own cells, it runs (the script's smoke mode: one epoch on 512 images)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,27 @@ import numpy as np
 import pytest
 
 from benchmarks import ablation, runs
-from notebooks.notebook_tools import NOTEBOOK, apply_edits, cells_tagged, edited, output_root
+from notebooks.notebook_tools import (
+    NOTEBOOK,
+    apply_edits,
+    cells_tagged,
+    edited,
+    output_root,
+    run_tagged_cells,
+)
 from tests.helpers import RECIPE_PARAMS
 
 
 def exercise_cells() -> list[str]:
-    """The markdown of section 25, one cell per exercise."""
+    """The markdown of section 26, one cell per exercise."""
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
-    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 25. "))
+    start = next(i for i, c in enumerate(cells) if c.source.startswith("## 26. "))
     end = next(i for i, c in enumerate(cells) if i > start and c.source.startswith("## "))
     return [c.source for c in cells[start:end] if c.source.startswith("**Exercise ")]
 
 
 def exercise_introduction() -> list[str]:
-    """The markdown cells of section 25 before its first exercise."""
+    """The markdown cells of sections 25 and 26 before the first exercise."""
     cells = nbformat.read(NOTEBOOK, as_version=4).cells
     start = next(i for i, c in enumerate(cells) if c.source.startswith("## 25. "))
     end = next(i for i, c in enumerate(cells) if i > start and "**Exercise 1" in c.source)
@@ -176,8 +183,8 @@ def test_the_modes_take_their_settings_from_where_they_are_stated(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Full mode's epochs are the notebook's own, read from its cells (stubbed here with another
-    value); the exercises' setting is EXERCISE_SETTINGS (which section 25 quotes); --epochs measures
-    other budgets of full mode, each under its own name; the measurements follow them."""
+    value); the exercises' setting is EXERCISE_SETTINGS (which sections 25 and 26 quote); --epochs
+    measures other budgets of full mode, each under its own name; the measurements follow them."""
     measured = []
     monkeypatch.setattr(ablation, "measure", lambda *args: measured.append(args) or {})
     monkeypatch.setattr(ablation, "notebook_settings", lambda quick: {"EPOCHS": 7 - 5 * quick})
@@ -188,11 +195,27 @@ def test_the_modes_take_their_settings_from_where_they_are_stated(
     ablation.main(["--full", "--seeds", "42"])
     ablation.main(["--full", "--seeds", "42", "--epochs", "4", "7", "--variants", "the recipe"])
     assert measured == [
-        ("exercises", [42], 2, 32, list(ablation.VARIANTS)),
+        ("exercises", [42], 2, 32, [v for v in ablation.VARIANTS if v not in ablation.EXPERIMENTS]),
         ("full", [42], 7, None, list(ablation.FULL_MODE)),
         ("full-4epochs", [42], 4, None, ["the recipe"]),
         ("full", [42], 7, None, ["the recipe"]),
     ]
+
+
+def test_the_one_resampling_experiment_replaces_the_three_random_layers(
+    notebook_functions: dict,
+) -> None:
+    """The candidate augmentation (run only when asked for) applies to the notebook's cells as they
+    stand: one layer in place of the three, which leaves an image alone outside training and moves
+    it in training, keeping its shape."""
+    edits = ablation.EXPERIMENTS["augmentation in one resampling"]
+    namespace = run_tagged_cells("augmentation", namespace=dict(notebook_functions), edits=edits)
+    (layer,) = namespace["augmentation_layers"]()
+    images = (notebook_functions["train_images"][:8, :, :, np.newaxis] / 255).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
+    moved = np.asarray(layer(images, training=True))
+    assert moved.shape == images.shape and not np.allclose(moved, images)
+    assert "augmentation in one resampling" not in ablation.FULL_MODE
 
 
 def test_digits_are_moved_by_whole_pixels_with_black_filling_in() -> None:
