@@ -353,9 +353,9 @@ plt.show()
 # **Batch normalisation** is meant to steady training by keeping the numbers inside the network in a
 # stable range; section 25 measures what removing it costs. After each convolution and the dense
 # layer, it rescales each channel to mean 0 and variance 1 over the batch, then applies a learned
-# scale and shift; for predicting, it uses running averages of those means and variances, which
-# `momentum=0.9` sets how fast to follow. The shift does what a bias would, so the layers before it
-# have none (`use_bias=False`), and the ReLU becomes its own layer after it.
+# scale and shift; for predicting, it uses running averages of those means and variances
+# (`momentum=0.9` sets how fast they follow). The shift does what a bias would, so the layers before
+# it have none (`use_bias=False`), and the ReLU becomes its own layer after it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
