@@ -17,22 +17,21 @@
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
 # takes time:** the full run, 8 epochs (passes over the training images), takes minutes on a
 # laptop's CPU (section 12 prints the stored run's time). For a first pass, set `QUICK = True` in
-# the first cell: 2 epochs, a quarter of the training, for a less accurate model (section 25).
+# the first cell: 2 epochs, a quarter of the training, for a less accurate model (in section 25,
+# even 4 epochs score below 8).
 
 # %% [markdown]
 # ## 1. Setup
 #
 # The settings that decide a run come first, where you can change them. Two collapsed cells apply
-# them, start Keras and print the library versions and the device. Keras trains on a GPU when its
-# backend sees one (TensorFlow, or JAX if `KERAS_BACKEND` names it), else on the CPU. The second
-# also seeds the random numbers (`keras.utils.set_random_seed`): reruns on the same machine and
-# software match (on a GPU, only with TensorFlow); another processor trains a slightly different
-# model, like another seed.
+# them, start Keras (on a GPU when its backend sees one, else on the CPU), print the versions and
+# the device, and seed the random numbers: reruns on the same machine and software match (on a GPU,
+# only with TensorFlow); another processor trains a slightly different model, like another seed.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a first, quick run of 2 epochs; None: MNIST_QUICK, or False
 EPOCHS = None  # passes over the training images (section 7); None: 8, or 2 in quick mode
-TRAIN_SAMPLES = None  # how many training images to use; None: all 54,000
+TRAIN_SAMPLES = None  # how many training images to use; None: all but the validation share
 BATCH_SIZE = 128  # images per training step (section 7)
 VALIDATION_SPLIT = 0.1  # the share of the training images held out to watch training (section 4)
 LABEL_SMOOTHING = 0.1  # section 11; 0 turns it off
@@ -243,7 +242,7 @@ print(
 # This one flattens each image into 784 numbers, then a **dense** layer of 128 units, each making a
 # weighted sum of the 784 numbers plus its own bias (all learned), then applying a **ReLU**
 # (negative values become 0). The output layer makes 10 such sums, without a ReLU, then 10
-# probabilities (section 6).
+# probabilities.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["baseline"]
 # @title Seed the random numbers again (section 1): the same starting weights on every run
@@ -283,9 +282,9 @@ baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["ac
 # ## 7. Train the first model: batches and epochs
 #
 # Learning repeats that small step many times over the images. `fit` takes one step per **batch** of
-# 128 images and goes over the training set once per epoch (5 here), printing after each the loss
-# and accuracy on the training batches, then on the validation images (`val_`). `evaluate` then
-# scores the trained network on them.
+# `BATCH_SIZE` images and goes over the training set once per epoch (5 here), printing after each
+# the loss and accuracy on the training batches, then on the validation images (`val_`). `evaluate`
+# then scores the trained network on them (it returns the loss, then the accuracy).
 
 # %% tags=["baseline", "nbval-ignore-output"]
 baseline.fit(
@@ -339,10 +338,10 @@ plt.show()
 # corners, loops) wherever they appear. Ours, after the augmentation layers:
 #
 # - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input, at
-#   every position making a weighted sum of the values under the filter: one **feature map** per
-#   filter, high where its pattern is. First 32 filters of 5×5 pixels, then two layers of 64 filters
-#   of 3×3. A filter only goes where it fits whole: a 5×5 filter at 28 − 5 + 1 = 24 positions per
-#   row; each 3×3 convolution trims 2 pixels.
+#   every position making a weighted sum of the values under the filter, across all the input's
+#   channels: one **feature map** (or **channel**) per filter, high where its pattern is. First 32
+#   filters of 5×5 pixels, then two layers of 64 filters of 3×3. A filter only goes where it fits
+#   whole: a 5×5 filter at 28 − 5 + 1 = 24 positions per row; each 3×3 convolution trims 2 pixels.
 # - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 block, halving
 #   the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer
 #   of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
@@ -352,10 +351,10 @@ plt.show()
 #
 # **Batch normalisation** is meant to steady training by keeping the numbers inside the network in a
 # stable range; section 25 measures what removing it costs. After each convolution and the dense
-# layer, it rescales each channel to mean 0 and variance 1 over the batch, then applies a learned
-# scale and shift; for predicting, it uses running averages of those means and variances
-# (`momentum=0.9` sets how fast they follow). The shift does what a bias would, so the layers before
-# it have none (`use_bias=False`), and the ReLU becomes its own layer after it.
+# layer, it rescales each channel to mean 0 and variance 1 over the batch (and its positions), then
+# applies a learned scale and shift, predicting with running averages of those means and variances
+# (`momentum=0.9`: how fast they follow). The shift does what a bias would, so the layers before it
+# have none (`use_bias=False`); the ReLU follows as its own layer, closing a **block**.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -584,14 +583,14 @@ plt.show()
 # %% [markdown]
 # ## 14. Evaluate on the test set
 #
-# The 10,000 test images played no part in training or choosing the recipe, so their score is an
-# honest estimate for new digits from the same source. If the model reads a share *p* of all such
-# digits correctly, the count right among *n* = 10,000 is **binomial** (like *n* coin tosses, each
-# right with chance *p*), so the test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in
-# 95% of cases (a normal approximation): about ±0.14 points near 99.5%. Another seed (`SEED`, in the
-# first cell) also trains a slightly different model: section 25 measures this **seeds' spread** on
-# the validation images, in the default setting (8 epochs, three seeds: 99.55% to 99.60%), the
-# exercises' setting and a 25-epoch run.
+# The 10,000 test images played no part in training, and the recipe's measured choices (section 25)
+# used only validation images, so the test score is an honest estimate for new digits from the same
+# source. If the model reads a share *p* of all such digits correctly, the count right among *n* =
+# 10,000 is **binomial** (like *n* coin tosses, each right with chance *p*), so the test accuracy is
+# *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation): about
+# ±0.14 points near 99.5%. Another seed (`SEED`, in the first cell) also trains a slightly different
+# model: section 25 measures this **seeds' spread** on the validation images, in the default setting
+# (8 epochs, three seeds: 99.55% to 99.60%), the exercises' setting and a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -606,8 +605,9 @@ print(f"validation accuracy after the last epoch: {history.history['val_accuracy
 # %% [markdown]
 # Validation and test scores usually differ a little. Part of the gap is chance: two samples of
 # digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part can
-# be selection: the recipe's measured choices were judged on validation images, which can flatter
-# that score a little. Quote the test score.
+# be selection: the recipe's choices were judged on validation images, which can flatter that score
+# a little; and the validation digits may share writers with the training digits, while MNIST's
+# test digits come from other writers. Quote the test score.
 #
 # The run's figures also go to `outputs/metrics.json`, for comparing runs.
 
@@ -778,10 +778,10 @@ plt.show()
 
 # %% [markdown]
 # Finally the mistakes: the cell prints the right answers' share and median score, then the
-# mistakes' median score and how many score above the right answers'; a collapsed cell shows the 12
-# mistakes with the highest scores. Read an output as a score, not as the chance of being right:
-# with label smoothing the network gives about 0.91 to the digit it reads, so its scores can sit
-# below its accuracy.
+# mistakes' median score and how many score above the right answers' median; a collapsed cell shows
+# the 12 mistakes with the highest scores. Read an output as a score, not as the chance of being
+# right: with label smoothing the network gives about 0.91 to the digit it reads, so its scores can
+# sit below its accuracy.
 
 # %% tags=["mistakes", "nbval-ignore-output"]
 wrong = np.flatnonzero(val_predictions != val_labels)
@@ -859,6 +859,7 @@ def heat_picture(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
 # %% [markdown]
 # The collapsed cell maps the six mistakes above with the highest scores, for the digit read and
 # the true one. Red: covering there lowers that digit's score (evidence for it); blue: raises it.
+# Each map has its own colour scale: compare where, not how strongly.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 # @title The six mistakes, the map of the digit read, the map of the true digit
@@ -1010,9 +1011,9 @@ plt.show()
 # %% [markdown]
 # ## 20. Look inside: feature maps, and a map of what it learned
 #
-# A filter shows what one channel looks for; the feature maps show what the network finds in one
-# digit. Feed one validation digit through and keep each convolution block's output (after its ReLU,
-# before any pooling); below, each block's 8 channels most active on it.
+# A first-layer filter shows what its channel looks for; the feature maps show what the network
+# finds in one digit. Feed one validation digit through and keep each convolution block's output
+# (after its ReLU, before any pooling); below, each block's 8 channels most active on it.
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title The figure: a validation digit, and the 8 most active channels of each block
@@ -1428,8 +1429,7 @@ show_prediction(model, examples)
 
 # %% [markdown]
 # Does the preparation matter? Compare it on all samples with the naive way: grayscale, the whole
-# picture squeezed to 28×28. Each file name starts with the true digit; guessing would read one in
-# ten.
+# picture squeezed to 28×28. Each file name starts with the true digit.
 
 # %% tags=["plain-resize", "nbval-ignore-output"]
 def plain_resize(path: Path) -> np.ndarray:
@@ -1474,9 +1474,9 @@ if MY_DIGIT is not None:
 # %% [markdown]
 # **Draw a digit, and look inside.** Draw on the pad below (mouse, finger or pen). Each time you
 # lift it, the notebook prepares the drawing with `prepare_digit` and shows what the network saw
-# (28×28), its 10 probabilities, section 18's heat map for its answer (and for the runner-up when
-# that scores at least 0.1), each convolution block's 8 most active channels and where the drawing
-# lands on section 20's map (the black ring). Try closing a 3 into an 8, stroke by stroke.
+# (28×28), its 10 probabilities, section 18's heat maps (its answer's, and a close second's), each
+# block's 8 most active channels and where the drawing lands on section 20's map (the black ring).
+# Try closing a 3 into an 8, stroke by stroke.
 # Here it is in JupyterLab, with a weaker model:
 #
 # ![The drawing pad reading a digit drawn with the mouse](attachment:drawing_pad.png)
@@ -1826,16 +1826,19 @@ pad
 # | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | — |
 #
 # The rule: a gap counts only when every seed of one variant scores beyond every seed of the other;
-# else, no finding. In the exercises' setting batch normalisation passes: all three runs without it
-# scored below the recipe's lowest, about 0.25 points on average. The schedule (whose variant also
-# halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more on average, but
-# their ranges overlap the recipe's: no finding. Nor for the 5×5 filters, the missing biases,
-# dropout or augmentation on MNIST as it comes: −0.17 points in the exercises' setting (ranges
-# touch), +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images).
+# else, no finding. With no real difference, three seeds against three pass it by chance 1 time in
+# 10, so a pass by an image or two is weak. In the exercises' setting batch normalisation passes:
+# all three runs without it scored below the recipe's lowest, about 0.25 points on average. The
+# schedule (whose variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23
+# points more on average, but their ranges overlap the recipe's: no finding. Nor for the 5×5
+# filters, the missing biases or dropout. Augmentation on MNIST as it comes: −0.17 points in the
+# exercises' setting (ranges touch; a second run passed the rule, exercise 3), so a small cost in
+# that short run; +0.04 in the longer run (ranges overlap; about 2 to 3 of the 6,000 images): no
+# finding.
 #
 # **Label smoothing** passes in the full run (8 epochs, all 54,000), but by one image only (5,973
 # against 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without,
-# about 0.07 points more on average. A weak finding; it stays.
+# about 0.07 points more on average. A weak finding, and no measurement against it: it stays.
 #
 # **How many epochs.** Each budget with its own schedule, the same seeds:
 #
@@ -1843,9 +1846,9 @@ pad
 # |---|---|---|---|
 # | validation accuracy | 99.42% [99.32, 99.52] | 99.57% [99.55, 99.60] | 99.63% [99.62, 99.67] |
 #
-# 4 to 8 passes the rule, for 0.15 points. 8 to 25 passes it only by one image (5,977 against 5,976
-# of 6,000), with the 25-epoch runs made on another processor: within noise, 0.07 points for 17 more
-# epochs (4 of 6,000 images; unrounded means).
+# 4 to 8 passes the rule, for 0.15 points. 8 to 25 passes it by one image only (5,977 against 5,976
+# of 6,000; the 25-epoch runs on another processor): as weak, for 0.07 points (4 of 6,000 images;
+# unrounded means) and three times the wait.
 
 # %% [markdown]
 # ## 26. Exercises
@@ -1865,7 +1868,7 @@ pad
 # <details><summary>Answer</summary>
 #
 # The sanity check prints about 2.30 again (2.30 to 2.32), whatever the targets (section 12). The
-# last epoch's training loss is 0.071 to 0.075 without smoothing, 0.592 to 0.594 with it, each less
+# last epoch's training loss is 0.071 to 0.075 without smoothing, 0.592 to 0.595 with it, each less
 # than 0.1 above its floor (0, or 0.50 with smoothing: section 13); the two measure the outputs
 # against different targets, so they cannot be compared. Validation accuracy: 98.82% to 99.10%,
 # against 98.75% to 98.98%; the ranges overlap, so no finding.
@@ -1900,10 +1903,10 @@ pad
 # Measured again, on another processor (seeds 42 to 44): without augmentation the training accuracy
 # reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on unaltered digits.
 # The table's validation ranges touch; this time every seed without it scored above every seed with
-# it (98.97% to 99.10% against 98.77% to 98.93%): two runs of the same seeds disagree, so any cost
-# on centred digits is within noise. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37% with.
-# That move is the kind augmentation trains on, a little larger; `prepare_digit` re-centres your own
-# digits (section 23), so this says little about them.
+# it (98.97% to 99.10% against 98.77% to 98.93%): both runs put augmentation about 0.18 points below
+# on centred digits in this short setting, a small cost. Moved digits: 91.15% to 92.37% without,
+# 98.18% to 98.37% with. That move is the kind augmentation trains on, a little larger;
+# `prepare_digit` re-centres your own digits (section 23), so this says little about them.
 # </details>
 
 # %% [markdown]
@@ -1916,7 +1919,7 @@ pad
 #
 # Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over
 # 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go and 288 biases come back, so 188,746
-# parameters. The last epoch's training loss is 0.634 to 0.639 (0.592 to 0.594 with batch
+# parameters. The last epoch's training loss is 0.634 to 0.639 (0.592 to 0.595 with batch
 # normalisation), the validation accuracy 98.55% to 98.63% (98.75% to 98.98%).
 # </details>
 
@@ -1928,10 +1931,10 @@ pad
 #
 # <details><summary>Answer</summary>
 #
-# The three seeds' models read 12.5% to 13.3% of them, near a random guess's 10%, although the
-# shapes have not changed: the network learned its patterns from bright strokes on black, and after
-# inversion about four pixels in five are full white (80.9% of the validation pixels are exactly 0).
-# That is why `prepare_digit` inverts photos first.
+# Over two runs of the three seeds, the models read 12.3% to 14.0% of them, near a random guess's
+# 10%, although the shapes have not changed: the network learned its patterns from bright strokes on
+# black, and after inversion about four pixels in five are full white (80.9% of the validation
+# pixels are exactly 0). That is why `prepare_digit` inverts photos first.
 # </details>
 
 # %% [markdown]
