@@ -15,11 +15,10 @@ answer's mean probability and the share of digits read differently after each, a
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
-from benchmarks.runs import refuse_overrides
+from benchmarks.runs import refuse_overrides, write_results
 from notebooks.notebook_tools import output_root, run_tagged_cells
 
 COUNTS = (1, 2, 3, 4, 5)  # patches covered
@@ -87,10 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"{k:>2} | {result['map_probability'][i]:.3f}, {result['map_changed'][i]:6.1%}"
             f"{'':>20}| {result['random_probability'][i]:.3f}, {result['random_changed'][i]:6.1%}"
         )
-    out = output_root() / "outputs" / "occlusion.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    write_results(result, "occlusion.json")
     return result
 
 

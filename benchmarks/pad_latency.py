@@ -15,13 +15,12 @@ CHROMIUM_PATH).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 from pathlib import Path
 
 from benchmarks import pad_session
-from notebooks.notebook_tools import output_root
+from benchmarks.runs import write_results
 
 # Code run in the notebook's kernel: the size of one stroke's message, as the browser receives it.
 MESSAGE_SIZE = """
@@ -67,10 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"ms, worst {result['max_ms']:.0f} ms over {result['strokes']} strokes; "
         f"{result['message_bytes']:,} bytes sent for the last stroke"
     )
-    out = output_root() / "outputs" / "pad_latency.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    write_results(result, "pad_latency.json")
     return result
 
 

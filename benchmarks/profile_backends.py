@@ -32,7 +32,8 @@ import subprocess
 import sys
 import time
 
-from notebooks.notebook_tools import ROOT, output_root, run_tagged_cells
+from benchmarks.runs import write_results
+from notebooks.notebook_tools import ROOT, run_tagged_cells
 
 SETUPS = ("in the model", "in tf.data", "none")
 
@@ -143,13 +144,6 @@ def in_children(module: str, backends: list[str], arguments: list[str]) -> dict:
         )
         results[backend] = json.loads(child.stdout.strip().splitlines()[-1])
     return results
-
-
-def write_results(results: dict, name: str) -> None:
-    out = output_root() / "outputs" / name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
 
 
 def report(results: dict) -> None:

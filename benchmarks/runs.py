@@ -13,10 +13,19 @@ from pathlib import Path
 import papermill
 
 from benchmarks.progress import EpochLines, Progress
-from notebooks.notebook_tools import NOTEBOOK, notebook_settings
+from notebooks.notebook_tools import NOTEBOOK, notebook_settings, output_root
 
 # The environment variables that the notebook's setup cell reads to change its settings.
 OVERRIDES = ("MNIST_QUICK", "MNIST_EPOCHS", "MNIST_TRAIN_SAMPLES")
+
+
+def write_results(results: dict, name: str) -> Path:
+    """A benchmark's results as JSON in ``outputs/<name>`` (under the output root), said aloud."""
+    out = output_root() / "outputs" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return out
 
 
 def refuse_overrides() -> None:
