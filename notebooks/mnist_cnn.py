@@ -17,7 +17,7 @@
 # Run the cells in order (Shift-Enter runs a cell and moves on); any cell can be rerun. **Training
 # takes time:** the full run, 8 epochs (passes over the training images), takes minutes on a
 # laptop's CPU (section 12 prints the stored run's time). For a first pass, set `QUICK = True` in
-# the first cell: 2 epochs, a quarter of the training, for a less accurate model.
+# the first cell: 2 epochs for the CNN instead of 8, for a less accurate model.
 
 # %% [markdown]
 # ## 1. Setup
@@ -25,8 +25,8 @@
 # The settings that decide a run come first, where you can change them. Two collapsed cells apply
 # them, start Keras (on a GPU when its backend library, TensorFlow or JAX, sees one, else on the
 # CPU), print the versions and the device, and seed the random numbers: reruns on the same machine
-# and software match (on a GPU, only with TensorFlow); another processor trains a slightly different
-# model, like another seed.
+# and software are meant to match (on a GPU, only with TensorFlow); another processor trains a
+# slightly different model, like another seed.
 
 # %% tags=["parameters"]
 QUICK = None  # True: a quick first run of 2 epochs; None: the MNIST_QUICK variable, or False
@@ -270,8 +270,8 @@ baseline = keras.Sequential(
 #   log(probability) over the 10 digits, averaged over the images; for a one-hot target, minus the
 #   log of the right digit's probability: near 0 when it is near 1, large when the network is
 #   confidently wrong;
-# - the **optimizer**, here Adam, nudges every weight and bias a little in the direction that lowers
-#   the loss; its **learning rate**, the step size, is 0.001 by default.
+# - the **optimizer**, here Adam, nudges every weight and bias a little so as to lower the loss; its
+#   **learning rate** sets the size of those steps, 0.001 by default.
 #
 # `metrics=["accuracy"]` also reports the **accuracy**, the share of right answers.
 
@@ -355,8 +355,7 @@ plt.show()
 # layer, it rescales each channel to mean 0 and variance 1 over the batch (and its positions), then
 # applies a learned scale and shift, predicting with running averages of those means and variances
 # (`momentum=0.9`: each batch moves them a tenth of the way). The shift does what a bias would, so
-# the layers before it have none (`use_bias=False`); the ReLU follows as its own layer, closing a
-# **block**.
+# the layers before it have none (`use_bias=False`); the ReLU follows as its own layer.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -609,8 +608,8 @@ print(f"validation accuracy after the last epoch: {history.history['val_accuracy
 # Validation and test scores usually differ a little. Part of the gap is chance: two samples of
 # digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part can
 # be selection: the recipe's choices were judged on validation images, which can flatter that score
-# a little; and the validation digits may share writers with the training digits, while MNIST's
-# test digits come from other writers. Quote the test score.
+# a little; and validation digits may share writers with training digits; MNIST's test digits do
+# not. Quote the test score.
 #
 # The run's figures also go to `outputs/metrics.json`, for comparing runs.
 
@@ -950,11 +949,11 @@ plt.show()
 
 # %% [markdown]
 # A grid of weights is hard to read alone; the **real images that excite a channel most** say more.
-# For the four first-block channels and the four last-block channels whose strongest responses are
-# highest on average over the validation images, each row shows the filter (first block) or the
-# channel's map for its top image (last block), then its six top validation images, the patch its
-# strongest response sees boxed (collapsed cells find and draw them). Look for what a row's six
-# patches have in common.
+# For the four channels of the first **block** (a convolution, its batch normalisation and ReLU) and
+# the four of the last block whose strongest responses are highest on average over the validation
+# images, each row shows the filter (first block) or the channel's map for its top image (last
+# block), then its six top validation images, the patch its strongest response sees boxed (collapsed
+# cells find and draw them). Look for what a row's six patches have in common.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
 # @title receptive_fields(), strongest_responses(): the patch a position sees, the top responses
@@ -1129,9 +1128,9 @@ print(
 
 # %% [markdown]
 # Rows and columns are numbered 0 to 27, so the frame's middle is 13.5, yet MNIST's digits sit
-# around (14, 14), give or take 0.29 pixels (a whole-pixel move leaves an error spread evenly over
-# ±0.5 pixels, whose standard deviation is 1/√12 ≈ 0.29): MNIST moved each digit by whole pixels
-# to bring its centre of mass nearest (14, 14), and so will we.
+# around (14, 14), give or take 0.29 pixels (1/√12, the standard deviation of an error spread evenly
+# over ±0.5 pixels), which suggests that MNIST moved each digit by whole pixels to bring its centre
+# of mass nearest (14, 14); so will we.
 #
 # Stroke width matters too, for digits drawn with a mouse or a marker; the cell estimates it from
 # the ink's area and outline length:
@@ -1816,7 +1815,8 @@ pad
 # 42 to 44 on the validation images (`python -m benchmarks.ablation` in the repository): all in the
 # exercises' setting (3 epochs on 18,000 images, below), augmentation and dropout also in a longer
 # run (25 epochs on all 54,000), label smoothing also in the default 8-epoch run. The table gives
-# the last epoch's validation accuracy: mean [lowest, highest]; —: not measured.
+# the last epoch's validation accuracy: mean [lowest, highest]; —: not measured. The exercises'
+# column is a first run, on another processor; exercise 3's answer gives a second.
 #
 # | ingredient | undone as | exercises' setting | longer run |
 # |---|---|---|---|
@@ -1841,8 +1841,7 @@ pad
 # biases or dropout. Augmentation on MNIST as it comes: about 0.18 points lower in the exercises'
 # setting (the ranges touch; a second run passed by two images, exercise 3), +0.04 in the longer run
 # (ranges overlap: no finding). It stays as insurance against shifted, turned and resized digits;
-# its only measured gain is on digits moved 3 pixels (exercise 3), not on your own, which
-# `prepare_digit` centres.
+# its one measured gain is on digits moved 3 pixels (exercise 3).
 #
 # **Label smoothing** passes in the full run (8 epochs, all 54,000) by one image only (5,973 against
 # 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, 0.07 points
@@ -1863,7 +1862,7 @@ pad
 # %% [markdown]
 # ## 26. Exercises
 #
-# Changing one thing and predicting what happens is the surest way to learn what it does. The
+# Changing one thing and predicting the outcome teaches what it does. The
 # exercises have their own setting: in the first cell set `EPOCHS = 3` and
 # `TRAIN_SAMPLES = 18_000`: a run then passes over an eighth as many images as the default run (3
 # epochs on a third of them), so it trains several times faster than section 12's. Make the change,
