@@ -815,7 +815,7 @@ plt.show()
 # %% [markdown]
 # ## 18. Why did it read that? Cover a patch, read again
 #
-# To understand a mistake, find which part of the image the answer came from. **Occlusion
+# Which part of the image did an answer come from? **Occlusion
 # sensitivity** (Zeiler and Fergus, 2014) covers a 6×6 patch with zeros, reads the image again and
 # sees how much each digit's score falls. `occlusion` does so for every patch, 2 pixels apart, in
 # one batch, and gives each pixel the mean fall over the patches that cover it: a **heat map** per
@@ -890,7 +890,7 @@ plt.show()
 # some of its layers (`look_inside`; collapsed helpers feed it images).
 #
 # **The first layer's 32 filters**, each a small grid of weights on its own colour scale, red
-# positive, blue negative.
+# positive, blue negative (batch normalisation's learned scale can flip a channel's sign).
 
 # %% tags=["look-inside"]
 def look_inside(model: keras.Model) -> keras.Model:
@@ -1822,7 +1822,7 @@ pad
 # |---|---|---|---|
 # | none: the recipe | | 98.86% [98.75, 98.98] | 99.63% [99.62, 99.67] |
 # | augmentation | removed (exercise 3) | 99.03% [98.98, 99.10] | 99.59% [99.55, 99.65] |
-# | no dropout | dropout 0.4 before the last layer | 98.82% [98.68, 98.90] | 99.62% [99.60, 99.63] |
+# | no dropout | added: 0.4 before the last layer | 98.82% [98.68, 98.90] | 99.62% [99.60, 99.63] |
 # | label smoothing 0.1 | 0 (exercise 1) | 98.95% [98.82, 99.10] | — (8 epochs: below) |
 # | warm-up and cosine decay | a constant 0.001, Adam's default | 98.69% [98.53, 98.80] | — |
 # | batch normalisation | removed, biases back (exercise 4) | 98.61% [98.55, 98.63] | — |
@@ -1836,12 +1836,13 @@ pad
 # comparisons about one is expected: a pass is a lead, not a proof. In the exercises' setting batch
 # normalisation passes by the widest margin: all three runs without it scored below the recipe's
 # lowest, about 0.25 points on average; it was not measured in the default run. The schedule (whose
-# variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more on
-# average, but their ranges overlap the recipe's: no finding. Nor for the 5×5 filters, the missing
-# biases or dropout. Augmentation on MNIST as it comes: about 0.18 points lower in the exercises'
-# setting (the ranges touch; a second run passed by two images, exercise 3), +0.04 in the longer run
-# (ranges overlap: no finding). It stays as insurance against shifted, turned and resized digits;
-# its one measured gain is on digits moved 3 pixels (exercise 3).
+# variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more than
+# their variants on average, but their ranges overlap the recipe's: no finding. Nor for the 5×5
+# filters, the missing biases or dropout. Augmentation on MNIST as it comes: 0.17 and 0.19 points
+# lower in two runs of the exercises' setting (the ranges touch; a second run passed by two images,
+# exercise 3), +0.04 in the longer run (ranges overlap: no finding). It stays as insurance against
+# shifted, turned and resized digits; its one measured gain is on digits moved 3 pixels (exercise
+# 3).
 #
 # **Label smoothing** passes in the full run (8 epochs, all 54,000) by one image only (5,973 against
 # 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, 0.07 points
@@ -1862,12 +1863,11 @@ pad
 # %% [markdown]
 # ## 26. Exercises
 #
-# Changing one thing and predicting the outcome teaches what it does. The
-# exercises have their own setting: in the first cell set `EPOCHS = 3` and
-# `TRAIN_SAMPLES = 18_000`: a run then passes over an eighth as many images as the default run (3
-# epochs on a third of them), so it trains several times faster than section 12's. Make the change,
-# predict the outcome, rerun all cells, then open the answer: three seeds' figures, near which yours
-# should land. Undo each change before the next.
+# Changing one thing and predicting the outcome teaches what it does. The exercises have their own
+# setting: in the first cell set `EPOCHS = 3` and `TRAIN_SAMPLES = 18_000`: a run then passes over
+# an eighth as many images as the default run (3 epochs on a third of them), so it trains several
+# times faster than section 12's. Make the change, predict the outcome, rerun all cells, then open
+# the answer (three seeds' figures). Undo each change before the next.
 
 # %% [markdown]
 # **Exercise 1: label smoothing off.** In the first cell, change `LABEL_SMOOTHING = 0.1` to
@@ -1912,10 +1912,10 @@ pad
 # Measured again, on another processor (seeds 42 to 44): without augmentation the training accuracy
 # reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on unaltered digits.
 # The table's validation ranges touch; this time every seed without it scored above every seed with
-# it (98.97% to 99.10% against 98.77% to 98.93%): both runs put augmentation about 0.18 points below
-# on centred digits in this short setting, a small cost. Moved digits: 91.15% to 92.37% without,
-# 98.18% to 98.37% with. That move is the kind augmentation trains on, a little larger;
-# `prepare_digit` re-centres your own digits (section 23), so this says little about them.
+# it (98.97% to 99.10% against 98.77% to 98.93%): both runs put augmentation below on centred digits
+# (0.17 and 0.19 points), a small cost. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37%
+# with. That move is the kind augmentation trains on, a little larger; `prepare_digit` re-centres
+# your own digits (section 23), so this says little about them.
 # </details>
 
 # %% [markdown]
