@@ -239,10 +239,10 @@ print(
 #
 # Start with the simplest network that could work, as a **baseline**: a better model has to beat it.
 # `keras.Sequential` stacks layers in order, after a `keras.Input` that gives the images' shape.
-# This one flattens each image into 784 numbers, then a **dense** layer of 128 units, each making a
-# weighted sum of the 784 numbers plus its own bias (all learned), then applying a **ReLU**
-# (negative values become 0). The output layer makes 10 such sums, without a ReLU, then 10
-# probabilities (section 6).
+# This one flattens each image into 784 numbers; then a **dense** layer of 128 units, each making a
+# weighted sum of the 784 numbers plus its own bias (all learned); then a **ReLU** layer, which
+# turns negative sums into 0. The output layer makes 10 such sums and turns them into 10
+# probabilities (`activation="softmax"`, section 6).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["baseline"]
 # @title Seed the random numbers again (section 1), so that every run starts the same
@@ -253,7 +253,8 @@ baseline = keras.Sequential(
     [
         keras.Input(shape=(28, 28, 1)),
         layers.Flatten(),  # (28, 28, 1) → 784 numbers
-        layers.Dense(128, activation="relu"),  # 128 weighted sums, each plus its bias
+        layers.Dense(128),  # 128 weighted sums, each plus its bias
+        layers.ReLU(),  # negative sums become 0
         layers.Dense(10, activation="softmax"),  # 10 probabilities, one per digit
     ],
     name="dense_baseline",
@@ -355,7 +356,7 @@ plt.show()
 # layer, it rescales each channel to mean 0 and variance 1 over the batch (and its positions), then
 # applies a learned scale and shift, predicting with running averages of those means and variances
 # (`momentum=0.9`: each batch moves them a tenth of the way). The shift does what a bias would, so
-# the layers before it have none (`use_bias=False`); the ReLU follows as its own layer.
+# the layers before it have none (`use_bias=False`); the ReLU layer of section 5 follows it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:

@@ -33,7 +33,8 @@ def test_the_dense_baseline_is_trained_and_scored_on_validation_images(
     baseline = namespace["baseline"]
     kinds = [type(layer).__name__ for layer in baseline.layers]
     assert (
-        kinds == ["Flatten", "Dense", "Dense"] and baseline.count_params() == 784 * 128 + 128 + 1290
+        kinds == ["Flatten", "Dense", "ReLU", "Dense"]
+        and baseline.count_params() == 784 * 128 + 128 + 1290
     )
     score = float(re.search(r"reads ([\d.]+)% of the validation images", text).group(1)) / 100
     _, expected = baseline.evaluate(namespace["x_val"], namespace["y_val"], verbose=0)
