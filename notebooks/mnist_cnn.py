@@ -29,7 +29,7 @@
 # slightly different model, like another seed.
 
 # %% tags=["parameters"]
-QUICK = None  # True: a quick first run of 2 epochs; None: the MNIST_QUICK variable, or False
+QUICK = None  # True: a quick first run of 2 epochs; None: the MNIST_QUICK env variable, or False
 EPOCHS = None  # passes over the training images (section 7); None: 8, or 2 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all but the validation share
 BATCH_SIZE = 128  # images per training step (section 7)
@@ -267,7 +267,7 @@ baseline = keras.Sequential(
 # sets both:
 #
 # - the **loss**: here the **categorical cross-entropy** of the probabilities that the last layer's
-#   **softmax** makes of its 10 scores (exponentiate each, divide by their sum): −Σ target ×
+#   **softmax** makes of its 10 sums (exponentiate each, divide by their sum): −Σ target ×
 #   log(probability) over the 10 digits, averaged over the images; for a one-hot target, minus the
 #   log of the right digit's probability: near 0 when it is near 1, large when the network is
 #   confidently wrong;
@@ -282,7 +282,8 @@ baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["ac
 # %% [markdown]
 # ## 7. Train the first model: batches and epochs
 #
-# Learning repeats that small step many times over the images. `fit` takes one step per **batch** of
+# Learning repeats that small step, on every weight and bias (the network's **parameters**), many
+# times over the images. `fit` takes one step per **batch** of
 # `BATCH_SIZE` images and goes over the training set once per epoch (5 here), printing after each
 # the loss and accuracy on the training batches, then on the validation images (`val_`). `evaluate`
 # then scores the trained network on them (it returns the loss, then the accuracy). Rerunning this
@@ -337,14 +338,15 @@ plt.show()
 #
 # To the dense layer, the pixels are 784 unrelated numbers: a digit moved by one pixel is a new
 # input. A **convolutional** network looks at small patches, so it learns local patterns (strokes,
-# corners, loops) wherever they appear. Ours, after the augmentation layers:
+# corners, loops) wherever they appear; the dense layers at its end still see where (exercise 3).
+# Ours, after the augmentation layers:
 #
 # - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input, at
 #   every position making a weighted sum of the values under the filter, across all the input's
 #   channels: one **feature map** (or **channel**) per filter, high where its pattern is. First 32
 #   filters of 5×5 pixels, then two layers of 64 filters of 3×3. A filter only goes where it fits
 #   whole: a 5×5 filter at 28 − 5 + 1 = 24 positions per row; each 3×3 convolution trims 2 pixels.
-# - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 block, halving
+# - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 square, halving
 #   the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer
 #   of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
 
@@ -360,7 +362,7 @@ plt.show()
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
-    """Augmentation, three convolution blocks, a dense layer and a softmax over the 10 digits."""
+    """Augmentation, three convolutions, a dense layer and a softmax over the 10 digits."""
     return keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),
@@ -387,8 +389,7 @@ def build_model() -> keras.Model:
 
 
 # %% [markdown]
-# The untrained network's `summary()` (collapsed) lists the layers with their output shapes; its
-# layout varies with the Keras version, unlike the line after it.
+# The untrained network's `summary()` (collapsed) lists the layers with their output shapes.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["nbval-ignore-output"]
 # @title summary() of a fresh, untrained network
@@ -580,7 +581,7 @@ plt.show()
 # accuracy says little alone: they are measured differently (above).
 #
 # Compare the validation accuracy with the dense baseline's (printed beside it). On this seed, the
-# gap is what all the differences buy together, not convolution alone: the layers, augmentation,
+# gap comes from all the differences together, not convolution alone: the layers, augmentation,
 # the schedule, label smoothing and the length of training.
 
 # %% [markdown]
@@ -817,7 +818,7 @@ plt.show()
 # ## 18. Why did it read that? Cover a patch, read again
 #
 # Which part of the image did an answer come from? **Occlusion
-# sensitivity** (Zeiler and Fergus, 2014) covers a 6×6 patch with zeros, reads the image again and
+# sensitivity** covers a 6×6 patch with zeros, reads the image again and
 # sees how much each digit's score falls. `occlusion` does so for every patch, 2 pixels apart, in
 # one batch, and gives each pixel the mean fall over the patches that cover it: a **heat map** per
 # digit. Its limits: a blank square cut into the ink is not something the network was trained on,
@@ -895,7 +896,7 @@ plt.show()
 
 # %% tags=["look-inside"]
 def look_inside(model: keras.Model) -> keras.Model:
-    """The trained model, returning what each convolution block outputs, the dense layer's 128
+    """The trained model, returning each convolution's output after its ReLU, the dense layer's 128
     features (each after its ReLU) and the 10 probabilities."""
     relus = [layer for layer in model.layers if isinstance(layer, layers.ReLU)]
     return keras.Model(model.inputs[0], [relu.output for relu in relus] + model.outputs)
@@ -1096,8 +1097,8 @@ fig.suptitle(
 plt.show()
 
 # %% [markdown]
-# Compare the two planes' shares: training did not change the pictures, only where the network puts
-# them. A plane keeps only part of how 128 numbers differ: the map shows how the digits spread, not
+# Compare the two planes' shares: the images are the same; only the network's features place them
+# differently. A plane keeps only part of how 128 numbers differ: the map shows how the digits spread, not
 # why one image was misread.
 
 # %% [markdown]
@@ -1288,8 +1289,8 @@ def crop_and_scale(mask: np.ndarray, stroke: tuple[float, float, float]) -> np.n
 
 
 # %% [markdown]
-# **Step 6: centre by mass.** The collapsed cell moves the 20-pixel digit in a 28×28 frame until its
-# centre of mass is nearest MNIST's (`MNIST_CENTRE`).
+# **Step 6: centre by mass.** The collapsed cell moves the 20-pixel digit in a 28×28 frame by whole
+# pixels, so that its centre of mass lands nearest MNIST's (`MNIST_CENTRE`).
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["prepare-digit"]
 # @title Step 6, centre_by_mass(): the digit moved by whole pixels to put its centre of mass nearest
@@ -1811,41 +1812,39 @@ pad
 # %% [markdown]
 # ## 25. What each choice buys
 #
-# To see what each choice of sections 8 to 11 buys, each was changed alone (and dropout, which
-# zeroes a random share of the dense layer's outputs in training, was added) and measured over seeds
+# To see what each choice of sections 8 to 11 buys, each was changed alone and measured over seeds
 # 42 to 44 on the validation images (`python -m benchmarks.ablation` in the repository): all in the
-# exercises' setting (3 epochs on 18,000 images, below), augmentation and dropout also in a longer
-# run (25 epochs on all 54,000), label smoothing also in the default 8-epoch run. The table gives
+# exercises' setting (3 epochs on 18,000 images, below), augmentation also in a longer run (25
+# epochs on all 54,000), label smoothing also in the default run (8 epochs). The table gives
 # the last epoch's validation accuracy: mean [lowest, highest]; —: not measured. The exercises'
-# column is a first run, on another processor; exercise 3's answer gives a second.
+# column is a first run; exercise 3's answer gives a second.
 #
 # | ingredient | undone as | exercises' setting | longer run |
 # |---|---|---|---|
 # | none: the recipe | | 98.86% [98.75, 98.98] | 99.63% [99.62, 99.67] |
 # | augmentation | removed (exercise 3) | 99.03% [98.98, 99.10] | 99.59% [99.55, 99.65] |
-# | no dropout | added: 0.4 before the last layer | 98.82% [98.68, 98.90] | 99.62% [99.60, 99.63] |
 # | label smoothing 0.1 | 0 (exercise 1) | 98.95% [98.82, 99.10] | — (8 epochs: below) |
-# | warm-up and cosine decay | a constant 0.001, Adam's default | 98.69% [98.53, 98.80] | — |
+# | warm-up and cosine decay | a constant 0.001 (Adam's default, half the peak) | 98.69% [98.53, 98.80] | — |
 # | batch normalisation | removed, biases back (exercise 4) | 98.61% [98.55, 98.63] | — |
 # | its momentum of 0.9 | Keras's default, 0.99 | 98.63% [98.42, 98.83] | — |
 # | no biases before it | biases in every layer | 98.83% [98.75, 98.90] | — |
 # | 5×5 first filters | 3×3 (exercise 2) | 98.86% [98.78, 98.90] | — |
 #
 # The rule: a gap counts only when every seed of one variant scores beyond every seed of the other;
-# else, no finding. With no real difference, 2 of the 20 equally likely orders of six runs put one
-# trio wholly above the other, so a pass happens 1 time in 10 by chance, and among a dozen
+# else, no finding. With no real difference, 2 of the 20 equally likely ways to split six ranks
+# between two trios put one wholly above the other, so a pass happens 1 time in 10 by chance, and among a dozen
 # comparisons about one is expected: a pass is a lead, not a proof. In the exercises' setting batch
 # normalisation passes by the widest margin: all three runs without it scored below the recipe's
-# lowest, about 0.25 points on average; it was not measured in the default run. The schedule (whose
-# variant also halves the peak rate) and the momentum of 0.9 scored 0.17 and 0.23 points more than
+# lowest, about 0.25 points on average; it was not measured in the default run. The schedule and
+# the momentum of 0.9 scored 0.17 and 0.23 points more than
 # their variants on average, but their ranges overlap the recipe's: no finding. Nor for the 5×5
-# filters, the missing biases or dropout. Augmentation on MNIST as it comes: 0.17 and 0.19 points
+# filters or the missing biases. Augmentation on MNIST as it comes: 0.17 and 0.19 points
 # lower in two runs of the exercises' setting (the ranges touch; a second run passed by two images,
 # exercise 3), +0.04 in the longer run (ranges overlap: no finding). It stays as insurance against
 # shifted, turned and resized digits; its one measured gain is on digits moved 3 pixels (exercise
 # 3).
 #
-# **Label smoothing** passes in the full run (8 epochs, all 54,000) by one image only (5,973 against
+# **Label smoothing** passes in the default run (8 epochs, all 54,000) by one image only (5,973 against
 # 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, 0.07 points
 # more on average; in the exercises' setting it scored 0.09 points less, within noise. A weak
 # finding, but in the run the learner makes: it stays.
@@ -1927,10 +1926,11 @@ pad
 #
 # <details><summary>Answer</summary>
 #
-# Each batch normalisation had 4 numbers per channel (scale, shift, running mean and variance) over
-# 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go and 288 biases come back, so 188,746
-# parameters. The last epoch's training loss is 0.634 to 0.639 (0.592 to 0.595 with batch
-# normalisation), the validation accuracy 98.55% to 98.63% (98.75% to 98.98%).
+# Each batch normalisation had 4 numbers per channel (scale and shift, learned; running mean and
+# variance, which Keras counts too) over 32 + 64 + 64 + 128 = 288 channels: 1,152 numbers go and
+# 288 biases come back, so 188,746 parameters. The last epoch's training loss is 0.634 to 0.639
+# (0.592 to 0.595 with batch normalisation), the validation accuracy 98.55% to 98.63% (98.75% to
+# 98.98%).
 # </details>
 
 # %% [markdown]
