@@ -29,7 +29,7 @@
 # slightly different model, like another seed.
 
 # %% tags=["parameters"]
-QUICK = None  # True: a quick first run of 2 epochs; None: the MNIST_QUICK env variable, or False
+QUICK = None  # True: a first run, 2 epochs for the CNN; None: MNIST_QUICK env variable, or False
 EPOCHS = None  # passes over the training images (section 7); None: 8, or 2 in quick mode
 TRAIN_SAMPLES = None  # how many training images to use; None: all but the validation share
 BATCH_SIZE = 128  # images per training step (section 7)
@@ -274,7 +274,8 @@ baseline = keras.Sequential(
 # - the **optimizer**, here Adam, nudges every weight and bias a little so as to lower the loss; its
 #   **learning rate** sets the size of those steps, 0.001 by default.
 #
-# `metrics=["accuracy"]` also reports the **accuracy**, the share of right answers.
+# `metrics=["accuracy"]` also reports the **accuracy**, the share of images whose most probable
+# digit is right.
 
 # %% tags=["baseline"]
 baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
@@ -346,19 +347,21 @@ plt.show()
 #   channels: one **feature map** (or **channel**) per filter, high where its pattern is. First 32
 #   filters of 5×5 pixels, then two layers of 64 filters of 3×3. A filter only goes where it fits
 #   whole: a 5×5 filter at 28 − 5 + 1 = 24 positions per row; each 3×3 convolution trims 2 pixels.
-# - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 square, halving
-#   the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A dense layer
-#   of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in the baseline.
+# - **Max pooling layers** (`layers.MaxPooling2D`) keep the largest value of each 2×2 square,
+#   halving the resolution after the first and third convolutions: 28 → 24 → 12 → 10 → 8 → 4. A
+#   dense layer of 128 units and the output layer then read the 4×4×64 = 1,024 numbers left, as in
+#   the baseline.
 
 # %% [markdown]
 # ## 10. Batch normalisation, and the whole network
 #
 # **Batch normalisation** is meant to steady training by keeping the numbers inside the network in a
 # stable range; section 25 measures what removing it costs. After each convolution and the dense
-# layer, it rescales each channel to mean 0 and variance 1 over the batch (and its positions), then
-# applies a learned scale and shift, predicting with running averages of those means and variances
-# (`momentum=0.9`: each batch moves them a tenth of the way). The shift does what a bias would, so
-# the layers before it have none (`use_bias=False`); the ReLU layer of section 5 follows it.
+# layer, it rescales each channel (each unit, for the dense layer) to mean 0 and variance 1 over the
+# batch (and its positions), then applies a learned scale and shift, predicting with running
+# averages of those means and variances (`momentum=0.9`: each batch moves them a tenth of the way).
+# The shift does what a bias would, so the layers before it have none (`use_bias=False`); the ReLU
+# layer of section 5 follows it.
 
 # %% tags=["model"]
 def build_model() -> keras.Model:
@@ -398,7 +401,7 @@ untrained = build_model()
 untrained.summary()
 
 # %% cellView="form" jupyter={"source_hidden": true}
-# @title Its number of parameters, and the dense baseline's
+# @title Its number of parameters (Keras counts the running averages too), and the baseline's
 print(
     f"{untrained.count_params():,} parameters; the dense baseline had {baseline.count_params():,}"
 )
@@ -582,19 +585,19 @@ plt.show()
 #
 # Compare the validation accuracy with the dense baseline's (printed beside it). On this seed, the
 # gap comes from all the differences together, not convolution alone: the layers, augmentation,
-# the schedule, label smoothing and the length of training.
+# the schedule, label smoothing and the length of training: together, the **recipe**.
 
 # %% [markdown]
 # ## 14. Evaluate on the test set
 #
 # The 10,000 test images played no part in training, and the recipe's measured choices (section 25)
-# used only validation images, so the test score is an honest estimate for new digits from the same
-# source. If the model reads a share *p* of all such digits correctly, the count right among *n* =
-# 10,000 is **binomial** (like *n* coin tosses, each right with chance *p*), so the test accuracy is
-# *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation): about
-# ±0.14 points near 99.5%. Another seed (`SEED`, in the first cell) also trains a slightly different
-# model: section 25 measures this **seeds' spread** on the validation images, in the default setting
-# (8 epochs, three seeds: 99.55% to 99.60%), the exercises' setting and a 25-epoch run.
+# used only validation images, so the test accuracy is an honest estimate for new digits from the
+# same source. If the model reads a share *p* of all such digits correctly, the count right among
+# *n* = 10,000 is **binomial** (like *n* coin tosses), so the test accuracy is *p* give or take
+# about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation): about ±0.14 points near
+# 99.5%. Another seed (`SEED`, in the first cell) also trains a slightly different model: section 25
+# measures this **seeds' spread** on the validation images, in the default setting (8 epochs, three
+# seeds: 99.55% to 99.60%), the exercises' setting and a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -607,11 +610,11 @@ print(
 print(f"validation accuracy after the last epoch: {history.history['val_accuracy'][-1]:.2%}")
 
 # %% [markdown]
-# Validation and test scores usually differ a little. Part of the gap is chance: two samples of
+# Validation and test accuracies usually differ a little. Part of the gap is chance: two samples of
 # digits, each with its own uncertainty (about ±0.18 points for 6,000 images near 99.5%). Part can
-# be selection: the recipe's choices were judged on validation images, which can flatter that score
-# a little; and validation digits may share writers with training digits; MNIST's test digits do
-# not. Quote the test score.
+# be selection: the recipe's choices were judged on validation images, which can flatter that
+# accuracy a little; and validation digits may share writers with training digits; MNIST's test
+# digits do not. Quote the test accuracy.
 #
 # The run's figures also go to `outputs/metrics.json`, for comparing runs.
 
@@ -657,7 +660,7 @@ print("wrote outputs/metrics.json")
 #
 # - **`.keras`**, Keras 3's own format: a zip archive of the architecture, the weights and the
 #   optimizer state (so training could resume);
-# - **`.h5`** (HDF5), Keras 2's format (`tf.keras`); Keras 3 calls it *legacy* and warns, which we
+# - **`.h5`** (HDF5), a Keras 2 format (`tf.keras`); Keras 3 calls it *legacy* and warns, which we
 #   hush, and Keras 2 cannot always read what Keras 3 writes.
 #
 # The augmentation layers are saved with the model. We reload both files and compare their
@@ -887,7 +890,7 @@ plt.show()
 # %% [markdown]
 # ## 19. Look inside: the filters and the images that excite them
 #
-# The scores say *how well* the network reads digits, not *how*. `keras.Model(inputs, outputs)`,
+# The accuracies say *how well* the network reads digits, not *how*. `keras.Model(inputs, outputs)`,
 # Keras's **functional** way to make a model, can join the trained model's input to the outputs of
 # some of its layers (`look_inside`; collapsed helpers feed it images).
 #
@@ -954,8 +957,9 @@ plt.show()
 # For the four channels of the first **block** (a convolution, its batch normalisation and ReLU) and
 # the four of the last block whose strongest responses are highest on average over the validation
 # images, each row shows the filter (first block) or the channel's map for its top image (last
-# block), then its six top validation images, the patch its strongest response sees boxed (collapsed
-# cells find and draw them). Look for what a row's six patches have in common.
+# block), then its six top validation images, the patch its strongest response sees boxed (5×5
+# pixels in the first block, 14×14 in the last; collapsed cells find and draw them). Look for what a
+# row's six patches have in common.
 
 # %% cellView="form" jupyter={"source_hidden": true} tags=["look-inside"]
 # @title receptive_fields(), strongest_responses(): the patch a position sees, the top responses
@@ -986,7 +990,7 @@ units += [(2, c) for c in np.argsort(-responses[2].mean(axis=0))[:4]]  # and las
 fields = receptive_fields(model)
 
 # %% cellView="form" jupyter={"source_hidden": true}
-# @title The figure: each unit, then its six top validation images, the patch each sees boxed
+# @title The figure: each channel, then its six top validation images, the patch each sees boxed
 fig, axes = plt.subplots(len(units), 7, figsize=(10, 1.5 * len(units)))
 for row, (block, channel) in zip(axes, units):
     top = np.argsort(-responses[block][:, channel])[:6]
@@ -1008,7 +1012,7 @@ for row, (block, channel) in zip(axes, units):
         )
 for ax in axes.flat:
     ax.axis("off")
-fig.suptitle("Units and the six validation images they respond to most (box: the patch each sees)")
+fig.suptitle("Channels and the six validation images they respond to most (box: the patch seen)")
 plt.tight_layout()
 plt.show()
 
@@ -1098,8 +1102,8 @@ plt.show()
 
 # %% [markdown]
 # Compare the two planes' shares: the images are the same; only the network's features place them
-# differently. A plane keeps only part of how 128 numbers differ: the map shows how the digits spread, not
-# why one image was misread.
+# differently. A plane keeps only part of how 128 numbers differ: the map shows how the digits
+# spread, not why one image was misread.
 
 # %% [markdown]
 # ## 21. How MNIST's digits were made, measured
@@ -1832,22 +1836,21 @@ pad
 #
 # The rule: a gap counts only when every seed of one variant scores beyond every seed of the other;
 # else, no finding. With no real difference, 2 of the 20 equally likely ways to split six ranks
-# between two trios put one wholly above the other, so a pass happens 1 time in 10 by chance, and among a dozen
-# comparisons about one is expected: a pass is a lead, not a proof. In the exercises' setting batch
-# normalisation passes by the widest margin: all three runs without it scored below the recipe's
-# lowest, about 0.25 points on average; it was not measured in the default run. The schedule and
-# the momentum of 0.9 scored 0.17 and 0.23 points more than
-# their variants on average, but their ranges overlap the recipe's: no finding. Nor for the 5×5
-# filters or the missing biases. Augmentation on MNIST as it comes: 0.17 and 0.19 points
-# lower in two runs of the exercises' setting (the ranges touch; a second run passed by two images,
-# exercise 3), +0.04 in the longer run (ranges overlap: no finding). It stays as insurance against
-# shifted, turned and resized digits; its one measured gain is on digits moved 3 pixels (exercise
-# 3).
+# between two trios put one wholly above the other, so a pass happens 1 time in 10 by chance, and
+# among a dozen comparisons about one is expected: a pass is a lead, not a proof. In the exercises'
+# setting batch normalisation passes by the widest margin: all three runs without it scored below
+# the recipe's lowest, about 0.25 points on average; it was not measured in the default run. The
+# schedule and the momentum of 0.9 scored 0.17 and 0.23 points more than their variants on average,
+# but their ranges overlap the recipe's: no finding. Nor for the 5×5 filters or the missing biases.
+# Augmentation on MNIST as it comes: 0.17 and 0.19 points lower in two runs of the exercises'
+# setting (the ranges touch; a second run passed weakly, by two images, exercise 3), +0.04 in the
+# longer run (ranges overlap: no finding). It stays as insurance against shifted, turned and resized
+# digits; its one measured gain is on digits moved 3 pixels (exercise 3).
 #
-# **Label smoothing** passes in the default run (8 epochs, all 54,000) by one image only (5,973 against
-# 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without, 0.07 points
-# more on average; in the exercises' setting it scored 0.09 points less, within noise. A weak
-# finding, but in the run the learner makes: it stays.
+# **Label smoothing** passes in the default run (8 epochs, all 54,000) by one image only (5,973
+# against 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without,
+# 0.07 points more on average; in the exercises' setting it scored 0.09 points less, within noise. A
+# weak finding, but in the run the learner makes: it stays.
 #
 # **How many epochs.** Each budget with its own schedule, the same seeds:
 #
@@ -1913,9 +1916,9 @@ pad
 # reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on unaltered digits.
 # The table's validation ranges touch; this time every seed without it scored above every seed with
 # it (98.97% to 99.10% against 98.77% to 98.93%): both runs put augmentation below on centred digits
-# (0.17 and 0.19 points), a small cost. Moved digits: 91.15% to 92.37% without, 98.18% to 98.37%
-# with. That move is the kind augmentation trains on, a little larger; `prepare_digit` re-centres
-# your own digits (section 23), so this says little about them.
+# (0.17 and 0.19 points), a small cost, a weak finding. Moved digits: 91.15% to 92.37% without,
+# 98.18% to 98.37% with. That move is the kind augmentation trains on, a little larger;
+# `prepare_digit` re-centres your own digits (section 23), so this says little about them.
 # </details>
 
 # %% [markdown]
