@@ -284,11 +284,11 @@ baseline.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["ac
 # ## 7. Train the first model: batches and epochs
 #
 # Learning repeats that small step, on every weight and bias (the network's **parameters**), many
-# times over the images. `fit` takes one step per **batch** of
-# `BATCH_SIZE` images and goes over the training set once per epoch (5 here), printing after each
-# the loss and accuracy on the training batches, then on the validation images (`val_`). `evaluate`
-# then scores the trained network on them (it returns the loss, then the accuracy). Rerunning this
-# cell trains the same network further: rerun from section 5 to start afresh.
+# times over the images. `fit` takes one step per **batch** of `BATCH_SIZE` images and goes over the
+# training set once per epoch (5 here), printing after each the loss and accuracy on the training
+# batches, then on the validation images (`val_`). `evaluate` then scores the trained network on
+# them (it returns the loss, then the accuracy). Rerunning this cell trains the same network
+# further: rerun from section 5 to start afresh.
 
 # %% tags=["baseline", "nbval-ignore-output"]
 baseline.fit(
@@ -339,8 +339,8 @@ plt.show()
 #
 # To the dense layer, the pixels are 784 unrelated numbers: a digit moved by one pixel is a new
 # input. A **convolutional** network looks at small patches, so it learns local patterns (strokes,
-# corners, loops) wherever they appear; the dense layers at its end still see where (exercise 3).
-# Ours, after the augmentation layers:
+# corners, loops) wherever they appear; the dense layers at its end still weigh each position apart
+# (exercise 3). Ours, after the augmentation layers:
 #
 # - **Three convolution layers** (`layers.Conv2D`). Each slides small **filters** over its input, at
 #   every position making a weighted sum of the values under the filter, across all the input's
@@ -357,8 +357,8 @@ plt.show()
 #
 # **Batch normalisation** is meant to steady training by keeping the numbers inside the network in a
 # stable range; section 25 measures what removing it costs. After each convolution and the dense
-# layer, it rescales each channel (each unit, for the dense layer) to mean 0 and variance 1 over the
-# batch (and its positions), then applies a learned scale and shift, predicting with running
+# layer, it rescales each channel to mean 0 and variance 1 over the batch and all positions (each
+# dense unit, over the batch), then applies a learned scale and shift, predicting with running
 # averages of those means and variances (`momentum=0.9`: each batch moves them a tenth of the way).
 # The shift does what a bias would, so the layers before it have none (`use_bias=False`); the ReLU
 # layer of section 5 follows it.
@@ -584,8 +584,8 @@ plt.show()
 # accuracy says little alone: they are measured differently (above).
 #
 # Compare the validation accuracy with the dense baseline's (printed beside it). On this seed, the
-# gap comes from all the differences together, not convolution alone: the layers, augmentation,
-# the schedule, label smoothing and the length of training: together, the **recipe**.
+# gap comes from all the differences together, not convolution alone. The layers, augmentation, the
+# schedule, label smoothing and the length of training together make the **recipe**.
 
 # %% [markdown]
 # ## 14. Evaluate on the test set
@@ -593,11 +593,12 @@ plt.show()
 # The 10,000 test images played no part in training, and the recipe's measured choices (section 25)
 # used only validation images, so the test accuracy is an honest estimate for new digits from the
 # same source. If the model reads a share *p* of all such digits correctly, the count right among
-# *n* = 10,000 is **binomial** (like *n* coin tosses), so the test accuracy is *p* give or take
-# about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal approximation): about ±0.14 points near
-# 99.5%. Another seed (`SEED`, in the first cell) also trains a slightly different model: section 25
-# measures this **seeds' spread** on the validation images, in the default setting (8 epochs, three
-# seeds: 99.55% to 99.60%), the exercises' setting and a 25-epoch run.
+# *n* = 10,000 is **binomial** (like *n* tosses of a coin that lands right with chance *p*), so the
+# test accuracy is *p* give or take about 1.96·√(*p*(1 − *p*)/*n*) in 95% of cases (a normal
+# approximation): about ±0.14 points near 99.5%. Another seed (`SEED`, in the first cell) also
+# trains a slightly different model: section 25 measures this **seeds' spread** on the validation
+# images, in the default setting (8 epochs, three seeds: 99.55% to 99.60%), the exercises' setting
+# and a 25-epoch run.
 
 # %% tags=["evaluate", "nbval-ignore-output"]
 test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -663,10 +664,9 @@ print("wrote outputs/metrics.json")
 # - **`.h5`** (HDF5), a Keras 2 format (`tf.keras`); Keras 3 calls it *legacy* and warns, which we
 #   hush, and Keras 2 cannot always read what Keras 3 writes.
 #
-# The augmentation layers are saved with the model. We reload both files and compare their
-# predictions on 1,000 test images with the model's in memory; `load_model_file` loads for
-# predicting only (`compile=False`: without the loss and optimizer), with a clear error for a file
-# that is missing or not a Keras model.
+# We reload both files and compare their predictions on 1,000 test images with the model's in
+# memory; `load_model_file` loads for predicting only (`compile=False`: without the loss and
+# optimizer), with a clear error for a file that is missing or not a Keras model.
 
 # %% tags=["model-files"]
 def load_model_file(path: Path) -> keras.Model:
@@ -820,12 +820,12 @@ plt.show()
 # %% [markdown]
 # ## 18. Why did it read that? Cover a patch, read again
 #
-# Which part of the image did an answer come from? **Occlusion
-# sensitivity** covers a 6×6 patch with zeros, reads the image again and
-# sees how much each digit's score falls. `occlusion` does so for every patch, 2 pixels apart, in
-# one batch, and gives each pixel the mean fall over the patches that cover it: a **heat map** per
-# digit. Its limits: a blank square cut into the ink is not something the network was trained on,
-# and the map shows *where* the evidence lies, not what the network made of it.
+# Which part of the image did an answer come from? **Occlusion sensitivity** covers a 6×6 patch with
+# zeros, reads the image again and sees how much each digit's score falls. `occlusion` does so for
+# every patch, 2 pixels apart, in one batch, and gives each pixel the mean fall over the patches
+# that cover it: a **heat map** per digit. Its limits: a blank square cut into the ink is not
+# something the network was trained on, and the map shows *where* the evidence lies, not what the
+# network made of it.
 
 # %% tags=["occlusion"]
 PATCH, STEP = 6, 2  # the covered squares' side, and the distance between two of them, in pixels
@@ -985,14 +985,14 @@ def strongest_responses(inside: keras.Model, images: np.ndarray) -> list[np.ndar
 # %%
 inside = look_inside(model)
 responses = strongest_responses(inside, x_val)
-units = [(0, c) for c in np.argsort(-responses[0].mean(axis=0))[:4]]  # the most active: first block
-units += [(2, c) for c in np.argsort(-responses[2].mean(axis=0))[:4]]  # and last block
+picked = [(0, c) for c in np.argsort(-responses[0].mean(axis=0))[:4]]  # most active: first block
+picked += [(2, c) for c in np.argsort(-responses[2].mean(axis=0))[:4]]  # and last block
 fields = receptive_fields(model)
 
 # %% cellView="form" jupyter={"source_hidden": true}
 # @title The figure: each channel, then its six top validation images, the patch each sees boxed
-fig, axes = plt.subplots(len(units), 7, figsize=(10, 1.5 * len(units)))
-for row, (block, channel) in zip(axes, units):
+fig, axes = plt.subplots(len(picked), 7, figsize=(10, 1.5 * len(picked)))
+for row, (block, channel) in zip(axes, picked):
     top = np.argsort(-responses[block][:, channel])[:6]
     if block == 0:  # the filter itself
         weights = filters[:, :, 0, channel]
@@ -1101,9 +1101,9 @@ fig.suptitle(
 plt.show()
 
 # %% [markdown]
-# Compare the two planes' shares: the images are the same; only the network's features place them
-# differently. A plane keeps only part of how 128 numbers differ: the map shows how the digits
-# spread, not why one image was misread.
+# Compare the two planes' shares: the same images, placed by their pixels (left) and by the trained
+# network's features (right). A plane keeps only part of how 784 or 128 numbers differ: the map
+# shows how the digits spread, not why one image was misread.
 
 # %% [markdown]
 # ## 21. How MNIST's digits were made, measured
@@ -1839,18 +1839,17 @@ pad
 # between two trios put one wholly above the other, so a pass happens 1 time in 10 by chance, and
 # among a dozen comparisons about one is expected: a pass is a lead, not a proof. In the exercises'
 # setting batch normalisation passes by the widest margin: all three runs without it scored below
-# the recipe's lowest, about 0.25 points on average; it was not measured in the default run. The
-# schedule and the momentum of 0.9 scored 0.17 and 0.23 points more than their variants on average,
-# but their ranges overlap the recipe's: no finding. Nor for the 5×5 filters or the missing biases.
+# the recipe's lowest, 0.25 points on average; it was not measured in the default run. The schedule
+# and the momentum of 0.9 scored 0.17 and 0.23 points more than their variants on average, but their
+# ranges overlap the recipe's: no finding. Nor for the 5×5 filters or the missing biases.
 # Augmentation on MNIST as it comes: 0.17 and 0.19 points lower in two runs of the exercises'
 # setting (the ranges touch; a second run passed weakly, by two images, exercise 3), +0.04 in the
 # longer run (ranges overlap: no finding). It stays as insurance against shifted, turned and resized
 # digits; its one measured gain is on digits moved 3 pixels (exercise 3).
 #
 # **Label smoothing** passes in the default run (8 epochs, all 54,000) by one image only (5,973
-# against 5,972 of 6,000): 99.55%, 99.55% and 99.60% with it, 99.53%, 99.45% and 99.52% without,
-# 0.07 points more on average; in the exercises' setting it scored 0.09 points less, within noise. A
-# weak finding, but in the run the learner makes: it stays.
+# against 5,972 of 6,000), 0.07 points more on average; in the exercises' setting it scored 0.09
+# points less, within noise. A weak finding, but in the run the learner makes: it stays.
 #
 # **How many epochs.** Each budget with its own schedule, the same seeds:
 #
@@ -1915,10 +1914,10 @@ pad
 # Measured again, on another processor (seeds 42 to 44): without augmentation the training accuracy
 # reaches 99.64% to 99.74% (97.99% to 98.15% with it), as the network trains on unaltered digits.
 # The table's validation ranges touch; this time every seed without it scored above every seed with
-# it (98.97% to 99.10% against 98.77% to 98.93%): both runs put augmentation below on centred digits
-# (0.17 and 0.19 points), a small cost, a weak finding. Moved digits: 91.15% to 92.37% without,
-# 98.18% to 98.37% with. That move is the kind augmentation trains on, a little larger;
-# `prepare_digit` re-centres your own digits (section 23), so this says little about them.
+# it (98.97% to 99.10% against 98.77% to 98.93%), a weak pass by two images: both runs put
+# augmentation below on centred digits (0.17 and 0.19 points), a small cost. Moved digits: 91.15% to
+# 92.37% without, 98.18% to 98.37% with. That move is the kind augmentation trains on, a little
+# larger; `prepare_digit` re-centres your own digits (section 23), so this says little about them.
 # </details>
 
 # %% [markdown]
