@@ -16,11 +16,13 @@ class Progress:
             "reference": 35.0,
             "notebook": 60.0,
             "quick": 25.0,
+            "read back": 0.0,
         }  # first guesses
         self.overhead = {
             "reference": 10.0,
             "notebook": 90.0,
             "quick": 60.0,
+            "read back": 0.0,
         }  # per run, beyond its epochs
         self.run = -1
 
